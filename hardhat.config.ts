@@ -1,0 +1,59 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The compiler comes from the npm `solc` package (pinned by the lockfile), so builds need no download.
+ * Its version must equal `SOLC_VERSION`: Hardhat checks the binary against it.
+ */
+const SOLC_VERSION = "0.8.30";
+const solcPath = require.resolve("solc/soljson.js");
+
+/** Fuzz runs per fuzz test; CI sets CORDON_FUZZ_RUNS, the default keeps local runs quick. */
+const fuzzRuns = Number(process.env.CORDON_FUZZ_RUNS ?? 10_000);
+const invariantRuns = Number(process.env.CORDON_INVARIANT_RUNS ?? 256);
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthersPlugin],
+  solidity: {
+    version: SOLC_VERSION,
+    path: solcPath,
+    settings: {
+      optimizer: { enabled: true, runs: 10_000 },
+      evmVersion: "prague",
+    },
+  },
+  paths: {
+    tests: {
+      mocha: "test",
+      solidity: "test",
+    },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: fuzzRuns, seed: "0x636f72646f6e" },
+      invariant: { runs: invariantRuns, depth: 64, failOnRevert: false },
+    },
+    mocha: {
+      timeout: 120_000,
+    },
+  },
+  coverage: {
+    // Test doubles and harnesses are not product code.
+    skipFiles: ["contracts/mocks/**"],
+  },
+  networks: {
+    hardhat: {
+      type: "edr-simulated",
+      chainType: "l1",
+    },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+  },
+});
