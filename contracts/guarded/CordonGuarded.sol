@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {ICordonGuarded} from "../interfaces/ICordonGuarded.sol";
+import {ICordonHub} from "../interfaces/ICordonHub.sol";
+import {HubState, HubSync, Reasons} from "../libraries/CordonTypes.sol";
+import {OutflowLimit} from "../limits/OutflowLimit.sol";
+
+/**
+ * @title CordonGuarded
+ * @notice What a protocol contract inherits to be protected by a {CordonHub}.
+ *
+ * - `whenScopeOpen(scope)` guards an action: it reads one slot of this contract's own storage, pushed by the hub.
+ * - `_checkOutflow(asset, to, amount)` guards an outflow: it reads and writes the asset's limit slot, which also holds
+ *   the pause flags of the scope the limit belongs to, so a limited outflow needs no separate scope check. It returns
+ *   false when the outflow was queued instead (the caller then must not transfer); `_sendOutflow` also transfers.
+ * - `_checkExit` / `_sendExit` are the withdraw-only exit path: open in Active (unless the asset's scope is paused),
+ *   Recovery and Shutdown; closed while Paused.
+ * - Hooks `_onCordonPause`, `_onCordonRecovery`, `_onCordonResume`, `_onCordonShutdown` run when the hub pushes a new
+ *   state; `_onQueuedOutflowCancelled` decides what happens to the funds of a cancelled queued outflow.
+ *
+ * An expired guardian pause needs no push to end: when a check finds a closed flag, it looks at the expiry the hub
+ * pushed with it (a second slot, read only then) and lets the call through if the pause has ended.
+ */
+abstract contract CordonGuarded is ICordonGuarded {
+    using OutflowLimit for OutflowLimit.Limit;
+    using SafeERC20 for IERC20;
+
+    /// @dev Per-asset data only read off the hot path.
+    struct LimitMeta {
+        uint8 scope;
+        uint32 queueDelay;
+        bool listed;
+    }
+
+    uint256 private constant _STATE_MASK = 0xff;
+    uint256 private constant _SCOPE_SHIFT = 48;
+    uint256 private constant _SCOPE_COUNT = 208;
+    uint256 private constant _SCOPE_MASK = (1 << 208) - 1;
+    uint256 private constant _STATE_EXPIRES = 1 << 255;
+
+    address private immutable _hub;
+
+    /// @dev [0..7] state, [8..47] expiry of the guardian episode, [48..255] paused scopes (held or expiring).
+    uint256 private _guard;
+    /// @dev [0..207] scopes whose pause ends at the expiry, [255] the protocol-wide pause ends at the expiry.
+    uint256 private _expiring;
+    uint64 private _incidentId; // ─╮
+    uint64 private _pauseEpoch; // ─╯
+
+    mapping(address asset => OutflowLimit.Limit) private _limits;
+    mapping(address asset => LimitMeta) private _limitMeta;
+    address[] private _limitedAssets;
+
+    mapping(uint256 id => QueuedOutflow) private _queue;
+    uint256 private _queueCount;
+    mapping(address asset => uint256) private _queuedOutstanding;
+
+    modifier onlyCordonHub() {
+        if (msg.sender != _hub) revert CordonOnlyHub(msg.sender, _hub);
+        _;
+    }
+
+    /// @dev Reverts with {CordonScopeClosed} unless `scope` is open. One cold read when open.
+    modifier whenScopeOpen(uint8 scope) {
+        _requireScopeOpen(scope);
+        _;
+    }
+
+    constructor(address hub_) {
+        _hub = hub_;
+    }
+
+    // ─────────────────────────────────────────── called by the hub ───────────────────────────────────────────
+
+    /// @inheritdoc ICordonGuarded
+    function cordonSync(HubSync calldata sync) external onlyCordonHub {
+        HubState previous = HubState(_guard & _STATE_MASK);
+        uint64 previousEpoch = _pauseEpoch;
+        uint256 paused = (sync.heldScopes | sync.expiringScopes) & _SCOPE_MASK;
+        uint256 guard = uint256(sync.state) | (uint256(sync.expiry) << 8) | (paused << _SCOPE_SHIFT);
+        uint256 expiring = (sync.expiringScopes & _SCOPE_MASK) | (sync.stateExpires ? _STATE_EXPIRES : 0);
+        _guard = guard;
+        _expiring = expiring;
+        _incidentId = sync.incidentId;
+        _pauseEpoch = sync.pauseEpoch;
+
+        uint256 n = _limitedAssets.length;
+        for (uint256 i = 0; i < n; ++i) {
+            address asset = _limitedAssets[i];
+            _refreshLimitFlags(asset, guard, expiring);
+        }
+
+        emit CordonSynced(sync.incidentId, sync.state, paused, sync.expiry);
+        if (sync.state != previous) {
+            if (sync.state == HubState.Paused) _onCordonPause(sync.incidentId);
+            else if (sync.state == HubState.Recovery) _onCordonRecovery(sync.incidentId);
+            else if (sync.state == HubState.Shutdown) _onCordonShutdown(sync.incidentId);
+            else _onCordonResume(sync.incidentId);
+        } else if (sync.pauseEpoch != previousEpoch && paused != 0) {
+            _onCordonPause(sync.incidentId);
+        }
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function cordonSetLimit(address asset, LimitParams calldata params) external onlyCordonHub {
+        if (params.scope >= _SCOPE_COUNT) revert CordonInvalidScope(params.scope);
+        OutflowLimit.Limit storage limit = _limits[asset];
+        limit.configure(params.capacity, params.window, params.largeThreshold, params.policy, params.inflowRefills);
+        LimitMeta storage meta = _limitMeta[asset];
+        meta.scope = params.scope;
+        meta.queueDelay = params.queueDelay;
+        if (!meta.listed) {
+            meta.listed = true;
+            _limitedAssets.push(asset);
+        }
+        _refreshLimitFlags(asset, _guard, _expiring);
+        emit OutflowLimitSet(asset, params);
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function cordonCancelQueued(uint256 id) external onlyCordonHub {
+        QueuedOutflow storage q = _pendingQueued(id);
+        q.status = QueueStatus.Cancelled;
+        _queuedOutstanding[q.asset] -= q.amount;
+        emit QueuedOutflowCancelled(id, q.amount);
+        _onQueuedOutflowCancelled(id, q);
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function cordonApproveQueued(uint256 id) external onlyCordonHub {
+        QueuedOutflow storage q = _pendingQueued(id);
+        q.pauseEpoch = _pauseEpoch;
+        emit QueuedOutflowApproved(id, q.pauseEpoch);
+    }
+
+    // ─────────────────────────────────────────── users ───────────────────────────────────────────
+
+    /// @inheritdoc ICordonGuarded
+    function claimQueued(uint256 id) external {
+        QueuedOutflow storage q = _pendingQueued(id);
+        if (block.timestamp < q.releaseTime) revert CordonQueuedNotReady(id, q.releaseTime);
+        if (q.pauseEpoch != _pauseEpoch) revert CordonQueuedVoided(id, q.pauseEpoch, _pauseEpoch);
+        address asset = q.asset;
+        (, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring);
+        if (!exitOpen) revert CordonExitClosed(asset, HubState(_guard & _STATE_MASK), _incidentId);
+        q.status = QueueStatus.Claimed;
+        uint256 amount = q.amount;
+        _queuedOutstanding[asset] -= amount;
+        emit QueuedOutflowClaimed(id, q.recipient, amount);
+        _onQueuedOutflowClaimed(id, q);
+        _transferOut(asset, q.recipient, amount);
+    }
+
+    // ─────────────────────────────────────────── views ───────────────────────────────────────────
+
+    /// @inheritdoc ICordonGuarded
+    function cordonHub() public view returns (address) {
+        return _hub;
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function isScopeOpen(uint8 scope) public view returns (bool) {
+        if (scope >= _SCOPE_COUNT) revert CordonInvalidScope(scope);
+        (bool open, ) = _pathsOpen(scope, _guard, _expiring);
+        return open;
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function outflowLimit(
+        address asset
+    ) public view returns (LimitParams memory params, uint256 used, uint256 available) {
+        OutflowLimit.Limit storage limit = _limits[asset];
+        LimitMeta storage meta = _limitMeta[asset];
+        params = LimitParams({
+            scope: meta.scope,
+            capacity: limit.capacity(),
+            window: limit.window(),
+            largeThreshold: limit.largeThreshold(),
+            policy: limit.policy(),
+            inflowRefills: limit.inflowRefills(),
+            queueDelay: meta.queueDelay
+        });
+        (used, available) = limit.state();
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function outflowWait(address asset, uint256 amount) public view returns (uint256) {
+        return _limits[asset].waitFor(amount);
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function queuedOutflow(uint256 id) public view returns (QueuedOutflow memory) {
+        return _queue[id];
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function queuedCount() external view returns (uint256) {
+        return _queueCount;
+    }
+
+    /// @inheritdoc ICordonGuarded
+    function limitedAssets() external view returns (address[] memory) {
+        return _limitedAssets;
+    }
+
+    /// @notice Amount of `asset` held for pending queued outflows.
+    function queuedOutstanding(address asset) public view returns (uint256) {
+        return _queuedOutstanding[asset];
+    }
+
+    /// @notice The protocol-wide state as this contract last heard it, and the current incident.
+    function cordonState() public view returns (HubState state, uint64 incidentId, uint64 pauseEpoch) {
+        return (HubState(_guard & _STATE_MASK), _incidentId, _pauseEpoch);
+    }
+
+    // ─────────────────────────────────────────── for inheritors ───────────────────────────────────────────
+
+    /// @dev Reverts with {CordonScopeClosed} unless `scope` is open.
+    function _requireScopeOpen(uint8 scope) internal view virtual {
+        uint256 guard = _guard;
+        // Active is 0, so one mask test covers both the protocol state and the scope's bit.
+        if (guard & (_STATE_MASK | (1 << (_SCOPE_SHIFT + uint256(scope)))) != 0 || scope >= _SCOPE_COUNT) {
+            _requireScopeOpenSlow(scope, guard);
+        }
+    }
+
+    /**
+     * @dev Books an outflow of `amount` of `asset` to `to` against its limit. Returns true if the caller may transfer
+     * now; false if the outflow was queued for `to` (do not transfer). Reverts when the asset's scope is closed, when
+     * the asset has no limit, and on a breach under the REVERT policy.
+     */
+    function _checkOutflow(address asset, address to, uint256 amount) internal returns (bool) {
+        OutflowLimit.Status status = _limits[asset].consume(amount, false);
+        if (status == OutflowLimit.Status.Ok) return true;
+        return _outflowSlow(asset, to, amount, false, status);
+    }
+
+    /// @dev {_checkOutflow} for the withdraw-only exit path, open in Recovery and Shutdown.
+    function _checkExit(address asset, address to, uint256 amount) internal returns (bool) {
+        OutflowLimit.Status status = _limits[asset].consume(amount, true);
+        if (status == OutflowLimit.Status.Ok) return true;
+        return _outflowSlow(asset, to, amount, true, status);
+    }
+
+    /// @dev {_checkOutflow}, then transfers the ERC-20 `asset` if the outflow was not queued.
+    function _sendOutflow(address asset, address to, uint256 amount) internal returns (bool sent) {
+        sent = _checkOutflow(asset, to, amount);
+        if (sent) _transferOut(asset, to, amount);
+    }
+
+    /// @dev {_checkExit}, then transfers if the outflow was not queued.
+    function _sendExit(address asset, address to, uint256 amount) internal returns (bool sent) {
+        sent = _checkExit(asset, to, amount);
+        if (sent) _transferOut(asset, to, amount);
+    }
+
+    /// @dev Gives outflow capacity back for an inflow of `amount` of `asset`, if its limit is configured so.
+    function _recordInflow(address asset, uint256 amount) internal {
+        _limits[asset].refill(amount);
+    }
+
+    /// @dev Sends `amount` of `asset` to `to`. Override for native currency or a custom transfer.
+    function _transferOut(address asset, address to, uint256 amount) internal virtual {
+        IERC20(asset).safeTransfer(to, amount);
+    }
+
+    /// @dev Called when the protocol becomes Paused or a new scope pause arrives.
+    function _onCordonPause(uint64 incidentId) internal virtual {}
+
+    /// @dev Called when the protocol enters Recovery.
+    function _onCordonRecovery(uint64 incidentId) internal virtual {}
+
+    /// @dev Called when the protocol returns to Active.
+    function _onCordonResume(uint64 incidentId) internal virtual {}
+
+    /// @dev Called when the protocol is shut down.
+    function _onCordonShutdown(uint64 incidentId) internal virtual {}
+
+    /// @dev Called when an outflow is queued instead of sent.
+    function _onOutflowQueued(uint256 id, address recipient, address asset, uint256 amount) internal virtual {}
+
+    /// @dev Called when queued outflow `id` is claimed, before its funds are sent.
+    function _onQueuedOutflowClaimed(uint256 id, QueuedOutflow storage queued) internal virtual {}
+
+    /// @dev Called when governance cancels queued outflow `id`; its funds are still held by this contract.
+    function _onQueuedOutflowCancelled(uint256 id, QueuedOutflow storage queued) internal virtual {}
+
+    // ─────────────────────────────────────────── private ───────────────────────────────────────────
+
+    function _requireScopeOpenSlow(uint8 scope, uint256 guard) private view {
+        if (scope >= _SCOPE_COUNT) revert CordonInvalidScope(scope);
+        (bool open, ) = _pathsOpen(scope, guard, _expiring);
+        if (!open) revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _incidentId);
+    }
+
+    /// @dev Whether the normal path and the exit path of `scope` are open now, counting expired pauses as ended.
+    function _pathsOpen(
+        uint8 scope,
+        uint256 guard,
+        uint256 expiring
+    ) private view returns (bool normalOpen, bool exitOpen) {
+        HubState state = HubState(guard & _STATE_MASK);
+        uint256 expiry = (guard >> 8) & type(uint40).max;
+        bool expired = expiry != 0 && block.timestamp >= expiry;
+        bool scopePaused = (guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1 &&
+            !(expired && (expiring >> scope) & 1 == 1);
+        bool protocolPaused = state == HubState.Paused && !(expired && expiring & _STATE_EXPIRES != 0);
+        bool exitMode = state == HubState.Recovery || state == HubState.Shutdown;
+        normalOpen = !protocolPaused && !exitMode && !scopePaused;
+        exitOpen = exitMode || (!protocolPaused && !scopePaused);
+    }
+
+    function _refreshLimitFlags(address asset, uint256 guard, uint256 expiring) private {
+        OutflowLimit.Limit storage limit = _limits[asset];
+        (bool normalOpen, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, guard, expiring);
+        if (limit.isClosed(false) == normalOpen || limit.isClosed(true) == exitOpen) {
+            limit.setClosed(!normalOpen, !exitOpen);
+        }
+    }
+
+    function _outflowSlow(
+        address asset,
+        address to,
+        uint256 amount,
+        bool exitPath,
+        OutflowLimit.Status status
+    ) private returns (bool) {
+        OutflowLimit.Limit storage limit = _limits[asset];
+        if (status == OutflowLimit.Status.NotConfigured) revert CordonOutflowNotConfigured(asset);
+        uint8 scope = _limitMeta[asset].scope;
+        if (status == OutflowLimit.Status.Closed) {
+            // The flag may be stale: a guardian pause that expired needs no push to end.
+            uint256 guard = _guard;
+            _refreshLimitFlags(asset, guard, _expiring);
+            if (limit.isClosed(exitPath)) {
+                if (exitPath) revert CordonExitClosed(asset, HubState(guard & _STATE_MASK), _incidentId);
+                revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _incidentId);
+            }
+            status = limit.consume(amount, exitPath);
+            if (status == OutflowLimit.Status.Ok) return true;
+        }
+        // A breach: OverLimit or Large.
+        OutflowLimit.Policy policy = limit.policy();
+        if (status == OutflowLimit.Status.OverLimit && policy == OutflowLimit.Policy.Revert) {
+            (, uint256 available) = limit.state();
+            revert CordonOutflowLimited(asset, amount, available, limit.waitFor(amount));
+        }
+        bool trip = status == OutflowLimit.Status.OverLimit && policy == OutflowLimit.Policy.Trip;
+        if (trip) {
+            // The hub pauses the scope and pushes the new state back here before this call returns. This
+            // transaction must succeed for the pause to persist, so the outflow is queued, not reverted. If the hub
+            // cannot pause (Recovery or Shutdown already stop normal outflows), the outflow is still queued.
+            try ICordonHub(_hub).tripFromProtected(1 << scope, Reasons.SECURITY_LIMIT_TRIP) {} catch {
+                trip = false;
+            }
+        }
+        _enqueue(asset, to, amount, trip);
+        return false;
+    }
+
+    function _enqueue(address asset, address to, uint256 amount, bool tripped) private {
+        uint256 id;
+        unchecked {
+            id = ++_queueCount; // 2^256 queued outflows cannot happen
+        }
+        uint40 releaseTime = uint40(block.timestamp) + _limitMeta[asset].queueDelay;
+        _queue[id] = QueuedOutflow({
+            asset: asset,
+            releaseTime: releaseTime,
+            status: QueueStatus.Pending,
+            recipient: to,
+            pauseEpoch: _pauseEpoch,
+            amount: amount
+        });
+        _queuedOutstanding[asset] += amount;
+        emit OutflowQueued(id, asset, to, amount, releaseTime, tripped);
+        _onOutflowQueued(id, to, asset, amount);
+    }
+
+    function _pendingQueued(uint256 id) private view returns (QueuedOutflow storage q) {
+        q = _queue[id];
+        if (q.status != QueueStatus.Pending) revert CordonQueuedNotPending(id, q.status);
+    }
+}
