@@ -228,6 +228,21 @@ abstract contract CordonGuarded is ICordonGuarded {
         }
     }
 
+    /// @dev Whether `asset`'s normal outflow path is open now. Reads the limit slot an outflow reads anyway.
+    function _isOutflowOpen(address asset) internal view returns (bool) {
+        OutflowLimit.Limit storage limit = _limits[asset];
+        if (!limit.isClosed(false)) return true;
+        (bool normalOpen, ) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring);
+        return normalOpen;
+    }
+
+    /// @dev Reverts with {CordonScopeClosed} naming `asset`'s scope unless its normal outflow path is open.
+    function _requireOutflowOpen(address asset) internal view {
+        if (!_isOutflowOpen(asset)) {
+            revert CordonScopeClosed(_limitMeta[asset].scope, HubState(_guard & _STATE_MASK), _incidentId);
+        }
+    }
+
     /**
      * @dev Books an outflow of `amount` of `asset` to `to` against its limit. Returns true if the caller may transfer
      * now; false if the outflow was queued for `to` (do not transfer). Reverts when the asset's scope is closed, when
@@ -306,8 +321,8 @@ abstract contract CordonGuarded is ICordonGuarded {
         HubState state = HubState(guard & _STATE_MASK);
         uint256 expiry = (guard >> 8) & type(uint40).max;
         bool expired = expiry != 0 && block.timestamp >= expiry;
-        bool scopePaused = (guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1 &&
-            !(expired && (expiring >> scope) & 1 == 1);
+        bool scopePaused =
+            (guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1 && !(expired && (expiring >> scope) & 1 == 1);
         bool protocolPaused = state == HubState.Paused && !(expired && expiring & _STATE_EXPIRES != 0);
         bool exitMode = state == HubState.Recovery || state == HubState.Shutdown;
         normalOpen = !protocolPaused && !exitMode && !scopePaused;

@@ -35,8 +35,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     /// @notice Scopes are bits 0..207 of a mask.
     uint256 public constant SCOPE_COUNT = 208;
 
-    bytes32 private constant _ATTESTATION_TYPEHASH =
-        keccak256("Attestation(uint256 checkpointId,uint64 incidentId,bytes32 digest)");
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 checkpointId,uint64 incidentId,bytes32 digest)"
+    );
     uint256 private constant _SCOPE_MASK = (1 << 208) - 1;
     /// @dev Invariant code recorded for a contract whose check reverts.
     uint256 private constant _CHECK_REVERTED = type(uint256).max;
@@ -258,7 +259,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     /// @inheritdoc ICordonHub
     function setGrace(uint256 scopes, uint40 period) external onlyGovernance {
         if (scopes & ~_SCOPE_MASK != 0) revert CordonInvalidScopes(scopes);
-        if (period > MAX_GUARDIAN_PAUSE_DURATION) revert CordonPauseDurationTooLong(period, MAX_GUARDIAN_PAUSE_DURATION);
+        if (period > MAX_GUARDIAN_PAUSE_DURATION)
+            revert CordonPauseDurationTooLong(period, MAX_GUARDIAN_PAUSE_DURATION);
         _graceScopes = scopes;
         _gracePeriod = period;
         emit GraceChanged(scopes, period);
@@ -467,7 +469,14 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         emit PauseExpired(_incidentId, expiry, scopes, protocolWide, cooldown);
         if (protocolWide) {
             _state = HubState.Active;
-            emit StateChanged(_incidentId, HubState.Paused, HubState.Active, address(0), Reasons.MAINTENANCE_PLANNED, 0);
+            emit StateChanged(
+                _incidentId,
+                HubState.Paused,
+                HubState.Active,
+                address(0),
+                Reasons.MAINTENANCE_PLANNED,
+                0
+            );
         }
         _closeIncidentIfOpen();
         return true;

@@ -65,7 +65,13 @@ interface ICordonHub {
 
     /// @notice Emitted when an unconfirmed guardian pause ends by itself; `cooldownUntil` is when guardians may pause
     /// again (0 for the grace period after a resume, which has no cooldown).
-    event PauseExpired(uint64 indexed incidentId, uint40 expiry, uint256 scopes, bool protocolWide, uint40 cooldownUntil);
+    event PauseExpired(
+        uint64 indexed incidentId,
+        uint40 expiry,
+        uint256 scopes,
+        bool protocolWide,
+        uint40 cooldownUntil
+    );
 
     /// @notice Emitted when a new incident opens (the first pause from a fully open protocol).
     event IncidentOpened(uint64 indexed incidentId, address indexed actor, uint16 reason);

@@ -76,6 +76,31 @@ contract CordonVault is ERC4626, CordonGuarded, ICordonCheckpointed {
     }
 
     /// @inheritdoc ERC4626
+    /// @dev Checks the scope first so that a closed scope reverts with Cordon's error, not ERC-4626's max check.
+    function deposit(uint256 assets, address receiver) public override returns (uint256) {
+        _requireScopeOpen(SCOPE_DEPOSIT);
+        return super.deposit(assets, receiver);
+    }
+
+    /// @inheritdoc ERC4626
+    function mint(uint256 shares, address receiver) public override returns (uint256) {
+        _requireScopeOpen(SCOPE_DEPOSIT);
+        return super.mint(shares, receiver);
+    }
+
+    /// @inheritdoc ERC4626
+    function withdraw(uint256 assets, address receiver, address owner) public override returns (uint256) {
+        _requireOutflowOpen(asset());
+        return super.withdraw(assets, receiver, owner);
+    }
+
+    /// @inheritdoc ERC4626
+    function redeem(uint256 shares, address receiver, address owner) public override returns (uint256) {
+        _requireOutflowOpen(asset());
+        return super.redeem(shares, receiver, owner);
+    }
+
+    /// @inheritdoc ERC4626
     function totalAssets() public view override returns (uint256) {
         return _bookedAssets;
     }
@@ -92,12 +117,12 @@ contract CordonVault is ERC4626, CordonGuarded, ICordonCheckpointed {
 
     /// @inheritdoc ERC4626
     function maxWithdraw(address owner) public view override returns (uint256) {
-        return isScopeOpen(SCOPE_WITHDRAW) ? super.maxWithdraw(owner) : 0;
+        return _isOutflowOpen(asset()) ? super.maxWithdraw(owner) : 0;
     }
 
     /// @inheritdoc ERC4626
     function maxRedeem(address owner) public view override returns (uint256) {
-        return isScopeOpen(SCOPE_WITHDRAW) ? super.maxRedeem(owner) : 0;
+        return _isOutflowOpen(asset()) ? super.maxRedeem(owner) : 0;
     }
 
     /// @inheritdoc ICordonCheckpointed
