@@ -41,12 +41,18 @@ abstract contract CordonGuarded is ICordonGuarded {
     uint256 private constant _SCOPE_COUNT = 208;
     uint256 private constant _SCOPE_MASK = (1 << 208) - 1;
     uint256 private constant _STATE_EXPIRES = 1 << 255;
+    /// @dev Always-set bits that keep the guard words non-zero, so a push never pays for a zero-to-non-zero write.
+    uint256 private constant _GUARD_SENTINEL = 1 << 47;
+    uint256 private constant _EXPIRING_SENTINEL = 1 << 254;
+    uint256 private constant _EXPIRY_MASK = (1 << 39) - 1;
 
     address private immutable _hub;
 
-    /// @dev [0..7] state, [8..47] expiry of the guardian episode, [48..255] paused scopes (held or expiring).
+    /// @dev [0..7] state, [8..46] expiry of the guardian episode, [47] sentinel, [48..255] paused scopes (held or
+    /// expiring).
     uint256 private _guard;
-    /// @dev [0..207] scopes whose pause ends at the expiry, [255] the protocol-wide pause ends at the expiry.
+    /// @dev [0..207] scopes whose pause ends at the expiry, [254] sentinel, [255] the protocol-wide pause ends at the
+    /// expiry.
     uint256 private _expiring;
     uint64 private _incidentId; // ─╮
     uint64 private _pauseEpoch; // ─╯
@@ -81,8 +87,14 @@ abstract contract CordonGuarded is ICordonGuarded {
         HubState previous = HubState(_guard & _STATE_MASK);
         uint64 previousEpoch = _pauseEpoch;
         uint256 paused = (sync.heldScopes | sync.expiringScopes) & _SCOPE_MASK;
-        uint256 guard = uint256(sync.state) | (uint256(sync.expiry) << 8) | (paused << _SCOPE_SHIFT);
-        uint256 expiring = (sync.expiringScopes & _SCOPE_MASK) | (sync.stateExpires ? _STATE_EXPIRES : 0);
+        // An expiry fits 39 bits until the year 19400.
+        uint256 guard =
+            uint256(sync.state) |
+                ((uint256(sync.expiry) & _EXPIRY_MASK) << 8) |
+                _GUARD_SENTINEL |
+                (paused << _SCOPE_SHIFT);
+        uint256 expiring =
+            (sync.expiringScopes & _SCOPE_MASK) | _EXPIRING_SENTINEL | (sync.stateExpires ? _STATE_EXPIRES : 0);
         _guard = guard;
         _expiring = expiring;
         _incidentId = sync.incidentId;
@@ -249,16 +261,14 @@ abstract contract CordonGuarded is ICordonGuarded {
      * the asset has no limit, and on a breach under the REVERT policy.
      */
     function _checkOutflow(address asset, address to, uint256 amount) internal returns (bool) {
-        OutflowLimit.Status status = _limits[asset].consume(amount, false);
-        if (status == OutflowLimit.Status.Ok) return true;
-        return _outflowSlow(asset, to, amount, false, status);
+        if (_limits[asset].tryConsume(amount, false)) return true;
+        return _outflowSlow(asset, to, amount, false);
     }
 
     /// @dev {_checkOutflow} for the withdraw-only exit path, open in Recovery and Shutdown.
     function _checkExit(address asset, address to, uint256 amount) internal returns (bool) {
-        OutflowLimit.Status status = _limits[asset].consume(amount, true);
-        if (status == OutflowLimit.Status.Ok) return true;
-        return _outflowSlow(asset, to, amount, true, status);
+        if (_limits[asset].tryConsume(amount, true)) return true;
+        return _outflowSlow(asset, to, amount, true);
     }
 
     /// @dev {_checkOutflow}, then transfers the ERC-20 `asset` if the outflow was not queued.
@@ -319,7 +329,7 @@ abstract contract CordonGuarded is ICordonGuarded {
         uint256 expiring
     ) private view returns (bool normalOpen, bool exitOpen) {
         HubState state = HubState(guard & _STATE_MASK);
-        uint256 expiry = (guard >> 8) & type(uint40).max;
+        uint256 expiry = (guard >> 8) & _EXPIRY_MASK;
         bool expired = expiry != 0 && block.timestamp >= expiry;
         bool scopePaused =
             (guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1 && !(expired && (expiring >> scope) & 1 == 1);
@@ -337,14 +347,9 @@ abstract contract CordonGuarded is ICordonGuarded {
         }
     }
 
-    function _outflowSlow(
-        address asset,
-        address to,
-        uint256 amount,
-        bool exitPath,
-        OutflowLimit.Status status
-    ) private returns (bool) {
+    function _outflowSlow(address asset, address to, uint256 amount, bool exitPath) private returns (bool) {
         OutflowLimit.Limit storage limit = _limits[asset];
+        OutflowLimit.Status status = limit.refusal(amount, exitPath);
         if (status == OutflowLimit.Status.NotConfigured) revert CordonOutflowNotConfigured(asset);
         uint8 scope = _limitMeta[asset].scope;
         if (status == OutflowLimit.Status.Closed) {

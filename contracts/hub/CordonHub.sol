@@ -35,6 +35,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     /// @notice Scopes are bits 0..207 of a mask.
     uint256 public constant SCOPE_COUNT = 208;
 
+    // solhint-disable-next-line gas-small-strings
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "Attestation(uint256 checkpointId,uint64 incidentId,bytes32 digest)"
     );

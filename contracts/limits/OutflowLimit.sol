@@ -137,28 +137,59 @@ library OutflowLimit {
      * A zero `amount` succeeds without a write when the path is open (as OpenZeppelin's bucket does).
      */
     function consume(Limit storage self, uint256 amount, bool exitPath) internal returns (Status) {
+        return tryConsume(self, amount, exitPath) ? Status.Ok : refusal(self, amount, exitPath);
+    }
+
+    /**
+     * @dev {consume} without the reason: true if `amount` was drawn (or is zero on an open path). The hot path of
+     * every guarded outflow: straight-line assembly with a single branch, near the floor of one cold read and one
+     * write. It computes exactly what {state} computes (see `_decay`); the differential fuzz tests hold it to
+     * OpenZeppelin's bucket. {refusal} explains a false.
+     */
+    function tryConsume(Limit storage self, uint256 amount, bool exitPath) internal returns (bool ok) {
+        assembly ("memory-safe") {
+            let word := sload(self.slot)
+            let capacity_ := shr(164, word) // [164..255]
+            // Elapsed seconds since [40..71] lastUpdate, modulo 2^32 (right across the 2106 wrap of the field).
+            let elapsed := and(sub(timestamp(), and(shr(40, word), 0xffffffff)), 0xffffffff)
+            // 32 bits times 92 bits cannot overflow. [16..39] window; an unconfigured limit has window 0, and the EVM
+            // divides by zero as 0: it then has capacity 0 and refuses any non-zero amount below.
+            let refilled := div(mul(elapsed, capacity_), and(shr(16, word), 0xffffff))
+            let used_ := and(shr(72, word), 0xfffffffffffffffffffffff) // [72..163], 92 bits
+            used_ := mul(gt(used_, refilled), sub(used_, refilled)) // saturating used_ - refilled
+            // [5..15] largeFraction: amount * 2048 > capacity * fraction. Only meaningful when amount fits the
+            // bucket (then both products fit); when it does not, the outflow is refused anyway.
+            let fraction := and(shr(5, word), 0x7ff)
+            let refused := or(
+                or(and(word, shl(exitPath, 1)), gt(amount, sub(capacity_, used_))), // closed path, or no room
+                and(iszero(iszero(fraction)), gt(mul(amount, 2048), mul(capacity_, fraction))) // large
+            )
+            ok := iszero(refused)
+            if ok {
+                // A zero amount is accepted without a write, as OpenZeppelin's bucket does.
+                if amount {
+                    // Keep [0..39], write lastUpdate, used (<= capacity: fits 92 bits) and capacity.
+                    sstore(
+                        self.slot,
+                        or(
+                            or(and(word, 0xffffffffff), shl(40, and(timestamp(), 0xffffffff))),
+                            or(shl(72, add(used_, amount)), shl(164, capacity_))
+                        )
+                    )
+                }
+            }
+        }
+    }
+
+    /// @dev Why {tryConsume} refuses `amount` now: the first of Closed, NotConfigured, OverLimit, Large that applies.
+    function refusal(Limit storage self, uint256 amount, bool exitPath) internal view returns (Status) {
         uint256 word = self._packed;
         if (word & (exitPath ? _EXIT_CLOSED : _OUTFLOW_CLOSED) != 0) return Status.Closed;
         uint256 window_ = (word >> _WINDOW_SHIFT) & _MASK_24;
         if (window_ == 0) return Status.NotConfigured;
-        if (amount == 0) return Status.Ok;
-
         uint256 capacity_ = word >> _CAPACITY_SHIFT;
-        uint256 used_ = _decay(word, capacity_, window_, block.timestamp);
-        if (amount > capacity_ - used_) return Status.OverLimit;
-        uint256 fraction = (word >> _LARGE_SHIFT) & _MASK_11;
-        // amount <= capacity < 2^92 here, so neither product overflows.
-        if (fraction != 0 && amount * LARGE_DENOMINATOR > capacity_ * fraction) return Status.Large;
-
-        unchecked {
-            // used_ + amount <= capacity < 2^92: the sum fits its field.
-            self._packed =
-                (word & _CONFIG_BITS) |
-                (_timestamp() << _LAST_SHIFT) |
-                ((used_ + amount) << _USED_SHIFT) |
-                (capacity_ << _CAPACITY_SHIFT);
-        }
-        return Status.Ok;
+        if (amount > capacity_ - _decay(word, capacity_, window_, block.timestamp)) return Status.OverLimit;
+        return Status.Large;
     }
 
     /**

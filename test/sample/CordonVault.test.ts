@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
+import { getAccounts } from "../helpers/accounts.js";
+
 const { ethers, networkHelpers } = await network.create();
 
 const HubState = { Active: 0n, Paused: 1n, Recovery: 2n, Shutdown: 3n } as const;
@@ -11,7 +13,7 @@ const DAY = 86_400;
 const E18 = 10n ** 18n;
 
 async function deployVault() {
-  const [governance, guardian, alice, bob, attacker, flawSwitch] = await ethers.getSigners();
+  const { governance, guardian, alice, bob, attacker, flawSwitch } = await getAccounts(ethers);
   const token = await ethers.deployContract("MockERC20", ["USD Coin", "USDC", 18]);
   const hub = await ethers.deployContract("CordonHub", [governance.address, [guardian.address], 3 * DAY, DAY]);
   const vault = await ethers.deployContract("CordonVault", [
