@@ -17,9 +17,9 @@ import {ICordonCheckpointed} from "../interfaces/ICordonCheckpointed.sol";
  * - a cancelled queued withdrawal returns its assets to the books (governance decides restitution).
  *
  * DELIBERATE FLAW, for tests and drills only: when the flaw switch (an address fixed at deployment; zero in any real
- * deployment) turns it on, withdrawals forget to take the assets off the books. Share prices then stay inflated after
- * every withdrawal, so an attacker can redeem repeatedly for more than their shares are worth and drain the vault,
- * and the invariant `balance >= books + queued` breaks, which lets anyone trip the breaker.
+ * deployment) turns it on, withdrawals pay out but forget to settle: the shares are not burned and the assets stay on
+ * the books. An attacker can then redeem the same shares again and again and drain the vault, and the invariant
+ * `balance >= books + queued` breaks on the first such withdrawal, which lets anyone trip the breaker.
  */
 contract CordonVault is ERC4626, CordonGuarded, ICordonCheckpointed {
     uint8 public constant SCOPE_DEPOSIT = 0;
@@ -161,8 +161,11 @@ contract CordonVault is ERC4626, CordonGuarded, ICordonCheckpointed {
         uint256 shares
     ) internal override {
         if (caller != owner) _spendAllowance(owner, caller, shares);
-        _burn(owner, shares);
-        if (!flawed) _bookedAssets -= assets; // the deliberate flaw skips this
+        if (!flawed) {
+            // The deliberate flaw skips settling the withdrawal.
+            _burn(owner, shares);
+            _bookedAssets -= assets;
+        }
         if (!_checkOutflow(asset(), receiver, assets)) {
             emit WithdrawalQueued(owner, receiver, assets, shares);
             return;
