@@ -17,7 +17,7 @@ const STATES = ["Active", "Paused", "Recovery", "Shutdown"];
 
 console.log("1. Deploying the sample protocol with Hardhat Ignition: mock USDC, guardian hub, vault...");
 const deployed = await ignition.deploy(SampleProtocol, {
-  parameters: { SampleProtocol: { guardians: [guardian.address], flawSwitch: flawSwitch.address } },
+  parameters: { SampleProtocol: { guardian: guardian.address, flawSwitch: flawSwitch.address } },
 });
 const token = await ethers.getContractAt("MockERC20", await deployed.token.getAddress());
 const hub = await ethers.getContractAt("CordonHub", await deployed.hub.getAddress());
