@@ -474,8 +474,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
                 _incidentId,
                 HubState.Paused,
                 HubState.Active,
-                address(0),
-                Reasons.MAINTENANCE_PLANNED,
+                msg.sender,
+                Reasons.PAUSE_EXPIRED,
                 0
             );
         }
