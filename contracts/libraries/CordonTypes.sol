@@ -31,11 +31,6 @@ library Reasons {
     uint16 internal constant MAINTENANCE_UPGRADE = 0x0402;
     /// @dev No cause of its own: an unconfirmed guardian pause ended by itself at its bound.
     uint16 internal constant PAUSE_EXPIRED = 0x00ff;
-
-    /// @dev The cause class of `reason`.
-    function class(uint16 reason) internal pure returns (uint16) {
-        return reason & 0xff00;
-    }
 }
 
 /**
