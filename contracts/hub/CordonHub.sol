@@ -245,6 +245,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
 
     /// @inheritdoc ICordonHub
     function liftCooldown() external onlyGovernance {
+        // Settle first: an expired episode not yet settled would otherwise start its cooldown after the lift.
+        if (_settle()) _push();
         _cooldownUntil = 0;
         emit CooldownLifted(msg.sender);
     }
@@ -607,18 +609,27 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     function _digestOf(address target) private view returns (bytes32) {
-        try ICordonCheckpointed(target).stateDigest() returns (bytes32 digest) {
-            return digest;
-        } catch {
-            return bytes32(0);
-        }
+        (bool ok, bytes32 digest) = _staticWord(target, ICordonCheckpointed.stateDigest.selector);
+        return ok ? digest : bytes32(0);
     }
 
     function _invariantCode(address target) private view returns (uint256) {
-        try ICordonCheckpointed(target).checkInvariants() returns (uint256 code) {
-            return code;
-        } catch {
-            return _CHECK_REVERTED;
+        (bool ok, bytes32 code) = _staticWord(target, ICordonCheckpointed.checkInvariants.selector);
+        return ok ? uint256(code) : _CHECK_REVERTED;
+    }
+
+    /**
+     * @dev Calls the parameterless view function `selector` of `target`, which returns one word. `ok` is false when
+     * the call reverts or answers with less than a word (a catch-all fallback): a try/catch cannot survive such an
+     * answer, since decoding it reverts in this contract, and one bad protected contract would block every pause.
+     * Only the first word of the answer is copied, so a huge answer cannot exhaust the gas either.
+     */
+    function _staticWord(address target, bytes4 selector) private view returns (bool ok, bytes32 word) {
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            ok := staticcall(gas(), target, 0x00, 0x04, 0x00, 0x20)
+            ok := and(ok, gt(returndatasize(), 0x1f))
+            word := mload(0x00)
         }
     }
 
