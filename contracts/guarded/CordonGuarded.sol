@@ -54,6 +54,8 @@ abstract contract CordonGuarded is ICordonGuarded {
     /// @dev [0..207] scopes whose pause ends at the expiry, [254] sentinel, [255] the protocol-wide pause ends at the
     /// expiry.
     uint256 private _expiring;
+    /// @dev [0..207] scopes in their grace period after a resume, [208..247] when it ends, [254] sentinel.
+    uint256 private _grace;
     uint64 private _incidentId; // ─╮
     uint64 private _pauseEpoch; // ─╯
 
@@ -86,7 +88,7 @@ abstract contract CordonGuarded is ICordonGuarded {
     function cordonSync(HubSync calldata sync) external onlyCordonHub {
         HubState previous = HubState(_guard & _STATE_MASK);
         uint64 previousEpoch = _pauseEpoch;
-        uint256 paused = (sync.heldScopes | sync.expiringScopes) & _SCOPE_MASK;
+        uint256 paused = (sync.heldScopes | sync.expiringScopes | sync.graceScopes) & _SCOPE_MASK;
         // An expiry fits 39 bits until the year 19400.
         uint256 guard =
             uint256(sync.state) |
@@ -95,15 +97,17 @@ abstract contract CordonGuarded is ICordonGuarded {
                 (paused << _SCOPE_SHIFT);
         uint256 expiring =
             (sync.expiringScopes & _SCOPE_MASK) | _EXPIRING_SENTINEL | (sync.stateExpires ? _STATE_EXPIRES : 0);
+        uint256 grace = (sync.graceScopes & _SCOPE_MASK) | (uint256(sync.graceExpiry) << 208) | _EXPIRING_SENTINEL;
         _guard = guard;
         _expiring = expiring;
+        _grace = grace;
         _incidentId = sync.incidentId;
         _pauseEpoch = sync.pauseEpoch;
 
         uint256 n = _limitedAssets.length;
         for (uint256 i = 0; i < n; ++i) {
             address asset = _limitedAssets[i];
-            _refreshLimitFlags(asset, guard, expiring);
+            _refreshLimitFlags(asset, guard, expiring, grace);
         }
 
         emit CordonSynced(sync.incidentId, sync.state, paused, sync.expiry);
@@ -129,7 +133,7 @@ abstract contract CordonGuarded is ICordonGuarded {
             meta.listed = true;
             _limitedAssets.push(asset);
         }
-        _refreshLimitFlags(asset, _guard, _expiring);
+        _refreshLimitFlags(asset, _guard, _expiring, _grace);
         emit OutflowLimitSet(asset, params);
     }
 
@@ -157,7 +161,7 @@ abstract contract CordonGuarded is ICordonGuarded {
         if (block.timestamp < q.releaseTime) revert CordonQueuedNotReady(id, q.releaseTime);
         if (q.pauseEpoch != _pauseEpoch) revert CordonQueuedVoided(id, q.pauseEpoch, _pauseEpoch);
         address asset = q.asset;
-        (, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring);
+        (, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring, _grace);
         if (!exitOpen) revert CordonExitClosed(asset, HubState(_guard & _STATE_MASK), _incidentId);
         q.status = QueueStatus.Claimed;
         uint256 amount = q.amount;
@@ -177,7 +181,7 @@ abstract contract CordonGuarded is ICordonGuarded {
     /// @inheritdoc ICordonGuarded
     function isScopeOpen(uint8 scope) public view returns (bool) {
         if (scope >= _SCOPE_COUNT) revert CordonInvalidScope(scope);
-        (bool open, ) = _pathsOpen(scope, _guard, _expiring);
+        (bool open, ) = _pathsOpen(scope, _guard, _expiring, _grace);
         return open;
     }
 
@@ -244,7 +248,7 @@ abstract contract CordonGuarded is ICordonGuarded {
     function _isOutflowOpen(address asset) internal view returns (bool) {
         OutflowLimit.Limit storage limit = _limits[asset];
         if (!limit.isClosed(false)) return true;
-        (bool normalOpen, ) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring);
+        (bool normalOpen, ) = _pathsOpen(_limitMeta[asset].scope, _guard, _expiring, _grace);
         return normalOpen;
     }
 
@@ -318,7 +322,7 @@ abstract contract CordonGuarded is ICordonGuarded {
 
     function _requireScopeOpenSlow(uint8 scope, uint256 guard) private view {
         if (scope >= _SCOPE_COUNT) revert CordonInvalidScope(scope);
-        (bool open, ) = _pathsOpen(scope, guard, _expiring);
+        (bool open, ) = _pathsOpen(scope, guard, _expiring, _grace);
         if (!open) revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _incidentId);
     }
 
@@ -326,22 +330,29 @@ abstract contract CordonGuarded is ICordonGuarded {
     function _pathsOpen(
         uint8 scope,
         uint256 guard,
-        uint256 expiring
+        uint256 expiring,
+        uint256 grace
     ) private view returns (bool normalOpen, bool exitOpen) {
         HubState state = HubState(guard & _STATE_MASK);
         uint256 expiry = (guard >> 8) & _EXPIRY_MASK;
         bool expired = expiry != 0 && block.timestamp >= expiry;
-        bool scopePaused =
-            (guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1 && !(expired && (expiring >> scope) & 1 == 1);
+        bool scopePaused = false;
+        if ((guard >> (_SCOPE_SHIFT + uint256(scope))) & 1 == 1) {
+            bool inEpisode = (expiring >> scope) & 1 == 1;
+            bool inGrace = (grace >> scope) & 1 == 1;
+            bool graceOver = block.timestamp >= ((grace >> 208) & type(uint40).max);
+            // Held by governance (in neither set) has no end; otherwise closed until each set it is in has ended.
+            scopePaused = (!inEpisode && !inGrace) || (inEpisode && !expired) || (inGrace && !graceOver);
+        }
         bool protocolPaused = state == HubState.Paused && !(expired && expiring & _STATE_EXPIRES != 0);
         bool exitMode = state == HubState.Recovery || state == HubState.Shutdown;
         normalOpen = !protocolPaused && !exitMode && !scopePaused;
         exitOpen = exitMode || (!protocolPaused && !scopePaused);
     }
 
-    function _refreshLimitFlags(address asset, uint256 guard, uint256 expiring) private {
+    function _refreshLimitFlags(address asset, uint256 guard, uint256 expiring, uint256 grace) private {
         OutflowLimit.Limit storage limit = _limits[asset];
-        (bool normalOpen, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, guard, expiring);
+        (bool normalOpen, bool exitOpen) = _pathsOpen(_limitMeta[asset].scope, guard, expiring, grace);
         if (limit.isClosed(false) == normalOpen || limit.isClosed(true) == exitOpen) {
             limit.setClosed(!normalOpen, !exitOpen);
         }
@@ -355,7 +366,7 @@ abstract contract CordonGuarded is ICordonGuarded {
         if (status == OutflowLimit.Status.Closed) {
             // The flag may be stale: a guardian pause that expired needs no push to end.
             uint256 guard = _guard;
-            _refreshLimitFlags(asset, guard, _expiring);
+            _refreshLimitFlags(asset, guard, _expiring, _grace);
             if (limit.isClosed(exitPath)) {
                 if (exitPath) revert CordonExitClosed(asset, HubState(guard & _STATE_MASK), _incidentId);
                 revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _incidentId);

@@ -46,7 +46,6 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     // ── slot: the state machine ─────────────────────────────────────────────────────────────────────────────────
     HubState private _state; //             ─╮ protocol-wide state (Active, Paused, Recovery, Shutdown)
     bool private _stateExpires; //           │ the protocol-wide pause ends at `_expiry` (a guardian pause)
-    bool private _episodeIsGrace; //         │ the running episode is the grace period after a resume
     bool private _incidentOpen; //           │ an incident is open
     uint40 private _expiry; //               │ end of the running episode (0: none)
     uint40 private _cooldownUntil; //        │ guardians may not pause before this
@@ -55,11 +54,13 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
 
     uint256 private _heldScopes; //          scopes paused by governance, no end
     uint256 private _expiringScopes; //      scopes paused by guardians or trips, end at `_expiry`
+    uint256 private _graceActiveScopes; //   scopes in their grace period after a resume, end at `_graceUntil`
 
     uint40 private _guardianPauseDuration; // ─╮
     uint40 private _guardianCooldown; //       │
     uint40 private _gracePeriod; //            │
-    uint8 private _attestationThreshold; //   ─╯
+    uint8 private _attestationThreshold; //    │
+    uint40 private _graceUntil; //            ─╯ end of the running grace period (0: none)
     uint256 private _graceScopes;
 
     address[] private _protected;
@@ -148,13 +149,14 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     function unpause(uint16 reason) external onlyGovernance {
         _settle();
         HubState from = _state;
-        uint256 scopes = _heldScopes | _expiringScopes;
+        uint256 scopes = _heldScopes | _expiringScopes | _graceActiveScopes;
         if (!(from == HubState.Paused || (from == HubState.Active && scopes != 0))) {
             revert CordonInvalidTransition(from, HubState.Active);
         }
         _requireInvariantsHold();
         _state = HubState.Active;
         _clearEpisode();
+        _clearGrace();
         _heldScopes = 0;
         if (from == HubState.Paused) emit StateChanged(_incidentId, from, HubState.Active, msg.sender, reason, 0);
         if (scopes != 0) emit ScopesUnpaused(_incidentId, scopes, msg.sender, reason);
@@ -169,7 +171,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         _requireInvariantsHold();
         _heldScopes &= ~scopes;
         _expiringScopes &= ~scopes;
+        _graceActiveScopes &= ~scopes;
         if (_expiringScopes == 0 && !_stateExpires) _clearEpisode();
+        if (_graceActiveScopes == 0) _clearGrace();
         emit ScopesUnpaused(_incidentId, scopes, msg.sender, reason);
         _closeIncidentIfOpen();
         _push();
@@ -184,8 +188,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         if (checkpointId == 0) checkpointId = _takeCheckpoint(reason);
         Checkpoint memory cp = _getCheckpoint(checkpointId);
         // Confirmed: what guardians paused is now held by governance, with no end and no cooldown.
-        _heldScopes |= _expiringScopes;
+        _heldScopes |= _expiringScopes | _graceActiveScopes;
         _clearEpisode();
+        _clearGrace();
         _state = HubState.Recovery;
         emit StateChanged(incident, from, HubState.Recovery, msg.sender, reason, 0);
         emit RecoveryEntered(incident, checkpointId, cp.digest);
@@ -211,13 +216,11 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         _state = HubState.Active;
         _heldScopes = 0;
         uint256 grace = _graceScopes;
-        uint40 expiry = 0;
         if (grace != 0 && _gracePeriod != 0) {
-            expiry = uint40(block.timestamp) + _gracePeriod;
-            _expiringScopes = grace;
-            _expiry = expiry;
-            _episodeIsGrace = true;
-            emit ScopesPaused(incident, grace, msg.sender, Reasons.MAINTENANCE_PLANNED, expiry);
+            uint40 until = uint40(block.timestamp) + _gracePeriod;
+            _graceActiveScopes = grace;
+            _graceUntil = until;
+            emit ScopesPaused(incident, grace, msg.sender, Reasons.MAINTENANCE_PLANNED, until);
         }
         emit Resumed(incident, checkpointId, digest, valid);
         emit StateChanged(incident, from, HubState.Active, msg.sender, reason, 0);
@@ -231,8 +234,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         HubState from = _state;
         if (from == HubState.Shutdown) revert CordonInvalidTransition(from, HubState.Shutdown);
         uint64 incident = _openIncidentIfNeeded(reason);
-        _heldScopes |= _expiringScopes;
+        _heldScopes |= _expiringScopes | _graceActiveScopes;
         _clearEpisode();
+        _clearGrace();
         _state = HubState.Shutdown;
         emit StateChanged(incident, from, HubState.Shutdown, msg.sender, reason, 0);
         _push();
@@ -331,8 +335,10 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             state: _state,
             stateExpires: _stateExpires,
             expiry: _expiry,
+            graceExpiry: _graceUntil,
             heldScopes: _heldScopes,
             expiringScopes: _expiringScopes,
+            graceScopes: _graceActiveScopes,
             incidentId: _incidentId,
             pauseEpoch: _pauseEpoch
         });
@@ -342,20 +348,24 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             sync.expiringScopes = 0;
             sync.expiry = 0;
         }
+        if (_graceUntil != 0 && block.timestamp >= _graceUntil) {
+            sync.graceScopes = 0;
+            sync.graceExpiry = 0;
+        }
     }
 
     /// @inheritdoc ICordonHub
     function isScopePaused(uint8 scope) external view returns (bool) {
         HubSync memory sync = currentSync();
         if (sync.state != HubState.Active) return true;
-        return ((sync.heldScopes | sync.expiringScopes) >> scope) & 1 == 1;
+        return ((sync.heldScopes | sync.expiringScopes | sync.graceScopes) >> scope) & 1 == 1;
     }
 
     /// @inheritdoc ICordonHub
     function cooldownUntil() external view returns (uint40) {
         uint40 expiry = _expiry;
         // An episode that has expired but was not settled yet starts its cooldown at its expiry.
-        if (expiry != 0 && block.timestamp >= expiry && !_episodeIsGrace) return expiry + _guardianCooldown;
+        if (expiry != 0 && block.timestamp >= expiry) return expiry + _guardianCooldown;
         return _cooldownUntil;
     }
 
@@ -419,12 +429,10 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
 
         uint40 expiry = 0;
         if (!governance) {
-            bool guardianEpisodeRunning = _expiry != 0 && !_episodeIsGrace;
-            if (!guardianEpisodeRunning) {
+            if (_expiry == 0) {
                 if (!evidence && block.timestamp < _cooldownUntil) revert CordonGuardianCooldown(_cooldownUntil);
                 // A new episode. Rule 2: later pauses within it never move this end.
                 _expiry = uint40(block.timestamp) + _guardianPauseDuration;
-                _episodeIsGrace = false;
             }
             expiry = _expiry;
         }
@@ -446,6 +454,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             if (governance) {
                 _heldScopes |= scopes;
                 _expiringScopes &= ~scopes;
+                _graceActiveScopes &= ~scopes; // held now, with no end
             } else {
                 _expiringScopes |= scopes & ~_heldScopes;
             }
@@ -456,40 +465,42 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         _push();
     }
 
-    /// @dev Ends an expired episode in storage. Returns whether one ended.
-    function _settle() private returns (bool) {
+    /// @dev Ends an expired guardian episode and an expired grace period in storage. Returns whether one ended.
+    function _settle() private returns (bool settled) {
         uint40 expiry = _expiry;
-        if (expiry == 0 || block.timestamp < expiry) return false;
-        bool protocolWide = _stateExpires && _state == HubState.Paused;
-        uint256 scopes = _expiringScopes;
-        uint40 cooldown = 0;
-        if (!_episodeIsGrace) {
+        if (expiry != 0 && block.timestamp >= expiry) {
+            bool protocolWide = _stateExpires && _state == HubState.Paused;
+            uint256 scopes = _expiringScopes;
             // Rule 3: the cooldown runs from the expiry, not from whenever someone settles it.
-            cooldown = expiry + _guardianCooldown;
+            uint40 cooldown = expiry + _guardianCooldown;
             _cooldownUntil = cooldown;
+            _clearEpisode();
+            emit PauseExpired(_incidentId, expiry, scopes, protocolWide, cooldown);
+            if (protocolWide) {
+                _state = HubState.Active;
+                emit StateChanged(_incidentId, HubState.Paused, HubState.Active, msg.sender, Reasons.PAUSE_EXPIRED, 0);
+            }
+            settled = true;
         }
-        _clearEpisode();
-        emit PauseExpired(_incidentId, expiry, scopes, protocolWide, cooldown);
-        if (protocolWide) {
-            _state = HubState.Active;
-            emit StateChanged(
-                _incidentId,
-                HubState.Paused,
-                HubState.Active,
-                msg.sender,
-                Reasons.PAUSE_EXPIRED,
-                0
-            );
+        uint40 graceUntil = _graceUntil;
+        if (graceUntil != 0 && block.timestamp >= graceUntil) {
+            // The grace period after a resume is planned, not a guardian pause: no cooldown follows it.
+            emit PauseExpired(_incidentId, graceUntil, _graceActiveScopes, false, 0);
+            _clearGrace();
+            settled = true;
         }
-        _closeIncidentIfOpen();
-        return true;
+        if (settled) _closeIncidentIfOpen();
     }
 
     function _clearEpisode() private {
         _expiry = 0;
         _stateExpires = false;
-        _episodeIsGrace = false;
         _expiringScopes = 0;
+    }
+
+    function _clearGrace() private {
+        _graceUntil = 0;
+        _graceActiveScopes = 0;
     }
 
     function _openIncidentIfNeeded(uint16 reason) private returns (uint64 incident) {
@@ -505,7 +516,13 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     function _closeIncidentIfOpen() private {
-        if (_incidentOpen && _state == HubState.Active && _heldScopes == 0 && _expiringScopes == 0) {
+        if (
+            _incidentOpen &&
+            _state == HubState.Active &&
+            _heldScopes == 0 &&
+            _expiringScopes == 0 &&
+            _graceActiveScopes == 0
+        ) {
             _incidentOpen = false;
             emit IncidentClosed(_incidentId, msg.sender);
         }
@@ -557,10 +574,11 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         }
     }
 
+    /// @dev A low-level call: a high-level one would revert outside any catch if `target` had lost its code (an
+    /// EIP-7702 account whose delegation was cleared), and one broken contract must never block a pause.
     function _syncOne(address target, HubSync memory sync) private {
-        try ICordonGuarded(target).cordonSync(sync) {} catch (bytes memory reason) {
-            emit SyncFailed(target, reason);
-        }
+        (bool ok, bytes memory reason) = target.call(abi.encodeCall(ICordonGuarded.cordonSync, (sync)));
+        if (!ok) emit SyncFailed(target, reason);
     }
 
     function _takeCheckpoint(uint16 reason) private returns (uint256 id) {

@@ -37,14 +37,17 @@ library Reasons {
  * @dev What the hub pushes to every protected contract on each transition. Scopes are bits 0..207 of the masks.
  *
  * `expiringScopes` (and the protocol-wide pause, when `stateExpires`) end by themselves at `expiry` unless governance
- * confirms them first; `heldScopes` are held by governance with no end.
+ * confirms them first; `graceScopes` reopen by themselves at `graceExpiry` (the grace period after a resume); a scope
+ * in both stays closed until both have ended. `heldScopes` are held by governance with no end.
  */
 struct HubSync {
     HubState state;
     bool stateExpires;
     uint40 expiry;
+    uint40 graceExpiry;
     uint256 heldScopes;
     uint256 expiringScopes;
+    uint256 graceScopes;
     uint64 incidentId;
     uint64 pauseEpoch;
 }

@@ -740,6 +740,35 @@ contract CordonHub_grace is CordonHubTest {
         assertEq(uint256(hub.state()), uint256(HubState.Paused), "guardians may pause right after grace");
     }
 
+    /// @dev A pause or a trip during the grace period neither shortens the grace nor lengthens the pause: a scope in
+    /// both stays closed until both have ended, and the rest follow their own end.
+    function testFuzz_PauseDuringGraceKeepsBothEnds(uint256 period, uint256 duration, uint256 after_) public {
+        period = bound(period, 2, MAX_DURATION);
+        duration = bound(duration, 1, MAX_DURATION);
+        _setPauseRules(duration, 0);
+        vm.prank(governance);
+        hub.setGrace((1 << 3) | (1 << 4), uint40(period));
+        _guardianPause();
+        _enterRecovery();
+        _resume(_checkpoint());
+        uint256 graceEnd = block.timestamp + period;
+
+        vm.warp(block.timestamp + bound(after_, 0, period - 1));
+        _guardianPauseScopes((1 << 3) | (1 << 5)); // one grace scope, one other
+        uint256 pauseEnd = block.timestamp + duration;
+
+        uint256 both = graceEnd > pauseEnd ? graceEnd : pauseEnd;
+        vm.warp(graceEnd < pauseEnd ? graceEnd : pauseEnd);
+        assertEq(hub.isScopePaused(4), block.timestamp < graceEnd, "grace-only scope follows the grace end");
+        assertEq(hub.isScopePaused(5), block.timestamp < pauseEnd, "pause-only scope follows the pause end");
+        if (graceEnd != pauseEnd) assertTrue(hub.isScopePaused(3) && !a.isScopeOpen(3), "a scope in both stays closed");
+        vm.warp(both - 1);
+        assertTrue(!a.isScopeOpen(3), "still closed a second before both ended");
+        vm.warp(both);
+        assertTrue(a.isScopeOpen(3) && a.isScopeOpen(4) && a.isScopeOpen(5), "all open once both ended");
+        assertFalse(hub.isScopePaused(3), "hub agrees");
+    }
+
     function test_NoGraceWithoutPeriod() public {
         vm.prank(governance);
         hub.setGrace(1 << 3, 0);

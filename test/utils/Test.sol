@@ -53,6 +53,10 @@ abstract contract Test {
         if (left != right) revert AssertionFailedBytes32(what, left, right);
     }
 
+    function assertEq(bool left, bool right, string memory what) internal pure {
+        if (left != right) revert AssertionFailedBool(what);
+    }
+
     function assertTrue(bool condition, string memory what) internal pure {
         if (!condition) revert AssertionFailedBool(what);
     }
