@@ -577,6 +577,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     /// @dev A low-level call: a high-level one would revert outside any catch if `target` had lost its code (an
     /// EIP-7702 account whose delegation was cleared), and one broken contract must never block a pause.
     function _syncOne(address target, HubSync memory sync) private {
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory reason) = target.call(abi.encodeCall(ICordonGuarded.cordonSync, (sync)));
         if (!ok) emit SyncFailed(target, reason);
     }
