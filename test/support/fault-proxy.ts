@@ -1,0 +1,196 @@
+/**
+ * A JSON-RPC proxy on loopback that forwards to a real node and injects faults on demand: down, slow, stale (serving
+ * an old head), lying (wrong block hashes and state), rate-limited (HTTP 429), garbage bodies and error envelopes.
+ * Tests flip its `fault` at run time and read `calls` to see what reached it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+import { freePort } from "./hardhat-node.js";
+
+export type Fault =
+  | { kind: "none" }
+  | { kind: "down" }
+  | { kind: "slow"; delayMs: number }
+  | { kind: "stale"; head: number }
+  | { kind: "lying" }
+  | { kind: "rate-limited" }
+  | { kind: "garbage" }
+  | { kind: "error-envelope" };
+
+interface RpcRequest {
+  jsonrpc: "2.0";
+  id: unknown;
+  method: string;
+  params?: unknown[];
+}
+
+const HEAD_TAGS = new Set(["latest", "pending", "safe", "finalized"]);
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** Flips the last hex digit of a 0x-string: a plausible but wrong value. */
+export function corrupt(value: string): string {
+  const last = value.at(-1) ?? "0";
+  return value.slice(0, -1) + (last === "0" ? "1" : "0");
+}
+
+export class FaultProxy {
+  fault: Fault = { kind: "none" };
+  readonly calls = new Map<string, number>();
+  url = "";
+  private server: Server | undefined;
+  private port = 0;
+
+  constructor(
+    readonly upstream: string,
+    readonly name = "proxy",
+  ) {}
+
+  async start(): Promise<this> {
+    if (this.server !== undefined) return this;
+    this.port = this.port || (await freePort());
+    this.url = `http://127.0.0.1:${this.port}`;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
+    return this;
+  }
+
+  /** Stops listening: new connections are refused, as for a dead host. `start()` brings it back on the same port. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  count(method: string): number {
+    return this.calls.get(method) ?? 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.handleUnsafe(req, res);
+    } catch {
+      // The upstream node went away (e.g. stopped at the end of a test): behave like a broken gateway.
+      if (!res.headersSent) res.writeHead(502).end();
+      else req.socket.destroy();
+    }
+  }
+
+  private async handleUnsafe(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const fault = this.fault;
+    let body: RpcRequest | RpcRequest[];
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as RpcRequest | RpcRequest[];
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const requests = Array.isArray(body) ? body : [body];
+    for (const r of requests) this.calls.set(r.method, this.count(r.method) + 1);
+    if (fault.kind === "down") {
+      req.socket.destroy();
+      return;
+    }
+    if (fault.kind === "rate-limited") {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "1" });
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: 429, message: "Too Many Requests" } }));
+      return;
+    }
+    if (fault.kind === "garbage") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>502 Bad Gateway</html>");
+      return;
+    }
+    if (fault.kind === "slow") await new Promise((r) => setTimeout(r, fault.delayMs));
+    const answers = await Promise.all(requests.map((r) => this.answer(r, fault)));
+    if (this.server === undefined) {
+      req.socket.destroy(); // stopped while the request was in flight
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(Array.isArray(body) ? answers : answers[0]));
+  }
+
+  private async answer(request: RpcRequest, fault: Fault): Promise<unknown> {
+    if (fault.kind === "error-envelope") {
+      return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: "header not found" } };
+    }
+    if (fault.kind === "stale") {
+      const stale = this.staleAnswer(request, fault.head);
+      if (stale !== undefined) return { jsonrpc: "2.0", id: request.id, result: stale.result };
+      request = { ...request, params: this.pinToHead(request, fault.head) };
+    }
+    const upstream = await fetch(this.upstream, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+    const answer = (await upstream.json()) as { result?: unknown; error?: unknown; id: unknown };
+    if (fault.kind === "lying" && answer.result !== undefined && answer.result !== null) {
+      answer.result = this.lie(request.method, answer.result);
+    }
+    return answer;
+  }
+
+  /** For a stale node: answers that depend on the head, or undefined to forward (pinned). */
+  private staleAnswer(request: RpcRequest, head: number): { result: unknown } | undefined {
+    const params = request.params ?? [];
+    if (request.method === "eth_blockNumber") return { result: hex(head) };
+    if (request.method === "eth_getBlockByNumber") {
+      const tag = params[0];
+      if (typeof tag === "string" && !HEAD_TAGS.has(tag) && tag !== "earliest" && Number(tag) > head) {
+        return { result: null };
+      }
+    }
+    return undefined;
+  }
+
+  private pinToHead(request: RpcRequest, head: number): unknown[] | undefined {
+    const params = [...(request.params ?? [])];
+    const pin = (v: unknown) =>
+      typeof v === "string" && (HEAD_TAGS.has(v) || (v.startsWith("0x") && Number(v) > head)) ? hex(head) : v;
+    switch (request.method) {
+      case "eth_getBlockByNumber":
+        params[0] = pin(params[0]);
+        break;
+      case "eth_call":
+      case "eth_getBalance":
+      case "eth_getCode":
+      case "eth_getTransactionCount":
+        params[params.length - 1] = pin(params[params.length - 1] ?? "latest");
+        break;
+      case "eth_getStorageAt":
+      case "eth_getProof":
+        params[2] = pin(params[2] ?? "latest");
+        break;
+      case "eth_getLogs": {
+        const filter = { ...(params[0] as Record<string, unknown>) };
+        filter.toBlock = pin(filter.toBlock ?? "latest");
+        params[0] = filter;
+        break;
+      }
+    }
+    return params;
+  }
+
+  private lie(method: string, result: unknown): unknown {
+    switch (method) {
+      case "eth_getBlockByNumber":
+      case "eth_getBlockByHash": {
+        const block = { ...(result as Record<string, unknown>) };
+        if (typeof block.hash === "string") block.hash = corrupt(block.hash);
+        if (typeof block.stateRoot === "string") block.stateRoot = corrupt(block.stateRoot);
+        return block;
+      }
+      case "eth_call":
+      case "eth_getStorageAt":
+      case "eth_getBalance":
+        return typeof result === "string" && result.length > 2 ? corrupt(result) : result;
+      default:
+        return result;
+    }
+  }
+}
