@@ -26,7 +26,9 @@ describe("RpcPool against a real node through fault-injecting proxies", function
 
   before(async function () {
     node = await startHardhatNode();
-    [a, b, c] = await Promise.all(["a", "b", "c"].map((n) => new FaultProxy(node.url, n).start()));
+    a = await new FaultProxy(node.url, "a").start();
+    b = await new FaultProxy(node.url, "b").start();
+    c = await new FaultProxy(node.url, "c").start();
   });
 
   after(async function () {
