@@ -2,9 +2,12 @@
 pragma solidity ^0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 
 import {CordonGuarded} from "../guarded/CordonGuarded.sol";
+import {ICordonCheckpointed} from "../interfaces/ICordonCheckpointed.sol";
+import {ICordonHub} from "../interfaces/ICordonHub.sol";
 import {IERC7265CircuitBreaker} from "../interfaces/IERC7265CircuitBreaker.sol";
 import {HubState} from "../libraries/CordonTypes.sol";
 
@@ -15,17 +18,25 @@ import {HubState} from "../libraries/CordonTypes.sol";
  * library's 4-argument overload books outflows as inflows, this adapter does not) and pays the recipient, queues it
  * (locked funds, claimable after the limit's queue delay), trips the breaker, or reverts, as the limit's policy and
  * the caller's `revertOnRateLimit` say. Limits, pauses and cancellations come from the {CordonHub} like any
- * protected contract's; governance of the hub registers the protocols allowed to call.
+ * protected contract's; governance of the hub registers the protocols allowed to call. A cancelled locked outflow
+ * goes back to the protocol contract that reported it.
+ *
+ * The hub checkpoints it like any protected contract: its books are the funds it holds for locked outflows, and its
+ * invariant is that it holds them.
  */
-contract CordonERC7265Adapter is CordonGuarded, IERC7265CircuitBreaker {
+contract CordonERC7265Adapter is CordonGuarded, IERC7265CircuitBreaker, ICordonCheckpointed {
     /// @dev ERC-7265's marker for the native asset.
     address public constant NATIVE_ASSET = address(1);
+
+    /// @notice Invariant code: the adapter holds less of an asset than its locked outflows need.
+    uint256 public constant INVARIANT_LOCKED_FUNDS_MISSING = 1;
 
     bytes32 private constant _GOVERNANCE_ROLE = keccak256("CORDON_GOVERNANCE_ROLE");
 
     mapping(address account => bool) private _protectedCallers;
     mapping(address recipient => uint256[] ids) private _lockedIds;
     mapping(address recipient => mapping(address asset => uint256)) private _locked;
+    mapping(uint256 id => address protocol) private _lockedBy;
 
     /// @notice Emitted when hub governance allows or disallows a protocol contract to report flows.
     event ProtectedCallerSet(address indexed account, bool allowed);
@@ -119,15 +130,37 @@ contract CordonERC7265Adapter is CordonGuarded, IERC7265CircuitBreaker {
     }
 
     /// @inheritdoc IERC7265CircuitBreaker
+    /// @dev Asks the hub: a guardian pause that expired has ended even if no push has told this contract yet.
     function isRateLimited() external view returns (bool) {
-        (HubState state, , ) = cordonState();
-        return state != HubState.Active;
+        return ICordonHub(cordonHub()).state() != HubState.Active;
     }
 
     /// @inheritdoc IERC7265CircuitBreaker
     function isOperational() external view returns (bool) {
         (HubState state, , ) = cordonState();
         return state != HubState.Shutdown;
+    }
+
+    /// @inheritdoc ICordonCheckpointed
+    /// @dev The books: what the adapter holds for pending locked outflows, per limited asset.
+    function stateDigest() external view returns (bytes32) {
+        address[] memory assets = limitedAssets();
+        uint256[] memory held = new uint256[](assets.length);
+        for (uint256 i = 0; i < assets.length; ++i) {
+            held[i] = queuedOutstanding(assets[i]);
+        }
+        return keccak256(abi.encode(assets, held));
+    }
+
+    /// @inheritdoc ICordonCheckpointed
+    function checkInvariants() external view returns (uint256) {
+        address[] memory assets = limitedAssets();
+        for (uint256 i = 0; i < assets.length; ++i) {
+            address asset = assets[i];
+            uint256 balance = asset == NATIVE_ASSET ? address(this).balance : IERC20(asset).balanceOf(address(this));
+            if (balance < queuedOutstanding(asset)) return INVARIANT_LOCKED_FUNDS_MISSING;
+        }
+        return 0;
     }
 
     /// @dev Accepts the native asset for outflows in transit.
@@ -149,14 +182,17 @@ contract CordonERC7265Adapter is CordonGuarded, IERC7265CircuitBreaker {
     function _onOutflowQueued(uint256 id, address recipient, address asset, uint256 amount) internal override {
         _lockedIds[recipient].push(id);
         _locked[recipient][asset] += amount;
+        _lockedBy[id] = msg.sender; // the protocol reporting the outflow (onlyProtectedCaller)
     }
 
     function _onQueuedOutflowClaimed(uint256, QueuedOutflow storage queued) internal override {
         _locked[queued.recipient][queued.asset] -= queued.amount;
     }
 
-    function _onQueuedOutflowCancelled(uint256, QueuedOutflow storage queued) internal override {
+    /// @dev The funds go back to the protocol that reported the outflow: the adapter keeps no funds of its own.
+    function _onQueuedOutflowCancelled(uint256 id, QueuedOutflow storage queued) internal override {
         _locked[queued.recipient][queued.asset] -= queued.amount;
+        _transferOut(queued.asset, _lockedBy[id], queued.amount);
     }
 
     function _transferOut(address asset, address to, uint256 amount) internal override {

@@ -111,12 +111,17 @@ abstract contract CordonGuarded is ICordonGuarded {
         }
 
         emit CordonSynced(sync.incidentId, sync.state, paused, sync.expiry);
+        // An expired guardian pause ends without a push, so `previous` may still say Paused: a new pause (the epoch
+        // moved) can then arrive as Paused again, or as Active with paused scopes. Both are new pauses.
         if (sync.state != previous) {
             if (sync.state == HubState.Paused) _onCordonPause(sync.incidentId);
             else if (sync.state == HubState.Recovery) _onCordonRecovery(sync.incidentId);
             else if (sync.state == HubState.Shutdown) _onCordonShutdown(sync.incidentId);
-            else _onCordonResume(sync.incidentId);
-        } else if (sync.pauseEpoch != previousEpoch && paused != 0) {
+            else {
+                _onCordonResume(sync.incidentId);
+                if (sync.pauseEpoch != previousEpoch && paused != 0) _onCordonPause(sync.incidentId);
+            }
+        } else if (sync.pauseEpoch != previousEpoch && (paused != 0 || sync.state == HubState.Paused)) {
             _onCordonPause(sync.incidentId);
         }
     }
@@ -219,7 +224,7 @@ abstract contract CordonGuarded is ICordonGuarded {
     }
 
     /// @inheritdoc ICordonGuarded
-    function limitedAssets() external view returns (address[] memory) {
+    function limitedAssets() public view returns (address[] memory) {
         return _limitedAssets;
     }
 
