@@ -35,6 +35,10 @@ export function corrupt(value: string): string {
 
 export class FaultProxy {
   fault: Fault = { kind: "none" };
+  /** Like many providers, refuse `eth_getLogs` over more than this many blocks (undefined: no limit). */
+  maxLogRange: number | undefined;
+  /** How many `eth_getLogs` requests were refused for exceeding `maxLogRange`. */
+  refusedLogRanges = 0;
   readonly calls = new Map<string, number>();
   url = "";
   private server: Server | undefined;
@@ -115,6 +119,18 @@ export class FaultProxy {
   }
 
   private async answer(request: RpcRequest, fault: Fault): Promise<unknown> {
+    if (request.method === "eth_getLogs" && this.maxLogRange !== undefined) {
+      const filter = (request.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
+      const span = Number(filter.toBlock ?? 0) - Number(filter.fromBlock ?? 0) + 1;
+      if (span > this.maxLogRange) {
+        this.refusedLogRanges += 1;
+        return {
+          jsonrpc: "2.0",
+          id: request.id,
+          error: { code: -32005, message: `query exceeds max block range ${this.maxLogRange}` },
+        };
+      }
+    }
     if (fault.kind === "error-envelope") {
       return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: "header not found" } };
     }

@@ -1,0 +1,184 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Contract, ContractFactory, JsonRpcProvider, Wallet, id } from "ethers";
+
+import { type BlockRange, Follower } from "../../src/follower/follower.js";
+import { RpcPool } from "../../src/rpc/pool.js";
+import { type Finding, Store } from "../../src/store/store.js";
+import { FaultProxy } from "../support/fault-proxy.js";
+import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+
+const TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a"; // Hardhat's public test key
+const TRANSFER = id("Transfer(address,address,uint256)");
+
+function artifact(name: string): { abi: unknown[]; bytecode: string } {
+  const file = path.resolve("artifacts/contracts/mocks", `${name}.sol`, `${name}.json`);
+  return JSON.parse(readFileSync(file, "utf8")) as { abi: unknown[]; bytecode: string };
+}
+
+describe("Follower against a real node", function () {
+  this.timeout(180_000);
+  let node: HardhatNode;
+  let proxies: FaultProxy[];
+  let token: Contract;
+  let signer: Wallet;
+  let dir: string;
+  let startBlock: number;
+
+  before(async function () {
+    node = await startHardhatNode();
+    proxies = [];
+    for (const name of ["a", "b", "c"]) proxies.push(await new FaultProxy(node.url, name).start());
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    const wallet = new Wallet(TEST_KEY, provider);
+    await node.rpc("hardhat_setBalance", [wallet.address, "0x56bc75e2d63100000"]);
+    signer = wallet;
+    const { abi, bytecode } = artifact("MockERC20");
+    const deployed = await new ContractFactory(abi as never, bytecode, signer).deploy("Token", "TKN", 18);
+    await deployed.waitForDeployment();
+    token = deployed as unknown as Contract;
+    startBlock = Number(await node.rpc<string>("eth_blockNumber"));
+  });
+
+  after(async function () {
+    for (const p of proxies ?? []) await p.stop();
+    await node?.stop();
+  });
+
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(tmpdir(), "cordon-follower-"));
+    for (const p of proxies) {
+      p.fault = { kind: "none" };
+      p.maxLogRange = undefined;
+    }
+  });
+
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pool = () => new RpcPool({ endpoints: proxies.map((p) => ({ name: p.name, url: p.url })) });
+
+  async function mint(times: number, amount = 1n): Promise<void> {
+    for (let i = 0; i < times; i++) {
+      // Ask the node each time: the chain may have been reverted under us.
+      const nonce = Number(await node.rpc<string>("eth_getTransactionCount", [signer.address, "latest"]));
+      await (await token.getFunction("mint")(Wallet.createRandom().address, amount, { nonce })).wait();
+    }
+  }
+
+  /** A follower that records every block it is given and makes one finding per Transfer. */
+  function follower(store: Store, seen: number[], options: { maxRange?: number } = {}) {
+    return new Follower({
+      pool: pool(),
+      store,
+      addresses: [String(token.target)],
+      startBlock,
+      maxRange: options.maxRange,
+      onRange: (range: BlockRange): Finding[] => {
+        for (let b = range.from; b <= range.to; b++) seen.push(b);
+        return range.logs
+          .filter((l) => l.topics[0] === TRANSFER)
+          .map((l) => ({
+            blockNumber: l.blockNumber,
+            blockHash: l.blockHash,
+            detector: "transfer",
+            severity: "info",
+            summary: `transfer in ${l.transactionHash}`,
+            data: { tx: l.transactionHash, logIndex: l.logIndex },
+          }));
+      },
+    });
+  }
+
+  function expectEachOnce(seen: number[], from: number, to: number) {
+    const expected = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect([...seen].sort((x, y) => x - y)).to.deep.equal(expected);
+  }
+
+  it("catches up in ranges that shrink to what the provider accepts, every block exactly once", async function () {
+    await mint(12);
+    await node.rpc("hardhat_mine", ["0x20"]);
+    for (const p of proxies) p.maxLogRange = 5;
+    const store = new Store(path.join(dir, "w.db"), 31337);
+    const seen: number[] = [];
+    const f = follower(store, seen, { maxRange: 64 });
+    const step = await f.step();
+    const head = Number(await node.rpc<string>("eth_blockNumber"));
+    expect(step.head).to.equal(head);
+    expectEachOnce(seen, startBlock, head);
+    expect(f.currentRange).to.be.at.most(5); // settled under the provider's limit instead of probing above it
+    // A refused range is tried on each of the 3 endpoints before it shrinks; a handful of sizes are refused while
+    // it settles, and none once settled.
+    const refused = proxies.reduce((n, p) => n + p.refusedLogRanges, 0);
+    expect(refused).to.be.at.most(3 * 10);
+    const before = refused;
+    await mint(6);
+    await f.step();
+    expect(proxies.reduce((n, p) => n + p.refusedLogRanges, 0)).to.equal(before);
+    expect(store.findingsFrom(0)).to.have.length(18); // 12, then 6 more
+    store.close();
+  });
+
+  it("resumes from its cursor after a crash without processing a block twice", async function () {
+    const file = path.join(dir, "w.db");
+    const seen: number[] = [];
+    const first = new Store(file, 31337);
+    await follower(first, seen).step();
+    first.close(); // the watcher dies here
+    await mint(3);
+    const second = new Store(file, 31337);
+    const result = await follower(second, seen).step();
+    expect(result.processed).to.equal(3);
+    expectEachOnce(seen, startBlock, Number(await node.rpc<string>("eth_blockNumber")));
+    second.close();
+  });
+
+  it("detects a reorg by hash, retracts the findings of the old branch and processes the new one", async function () {
+    const store = new Store(path.join(dir, "w.db"), 31337);
+    const seen: number[] = [];
+    const f = follower(store, seen);
+    await f.step();
+    const fork = Number(await node.rpc<string>("eth_blockNumber"));
+    const snapshot = await node.rpc<string>("evm_snapshot");
+    await mint(3, 7n); // branch A: three blocks with transfers of 7
+    await f.step();
+    expect(store.findingsFrom(fork + 1)).to.have.length(3);
+
+    await node.rpc("evm_revert", [snapshot]);
+    await mint(4, 9n); // branch B: four different blocks at the same heights and beyond
+    const step = await f.step();
+    expect(step.reorg).to.deep.equal({ ancestor: fork, retracted: 3 });
+    const live = store.findingsFrom(fork + 1);
+    expect(live).to.have.length(4);
+    const head = Number(await node.rpc<string>("eth_blockNumber"));
+    // The blocks of branch A were processed and then retracted; every block of the final chain exactly once after.
+    const finalChain = seen.filter((b, i) => b <= fork || i >= seen.length - (head - fork));
+    expectEachOnce(finalChain, startBlock, head);
+    expect((await node.rpc<{ hash: string }>("eth_getBlockByNumber", [`0x${head.toString(16)}`, false])).hash).to.equal(
+      store.cursor()?.hash,
+    );
+    store.close();
+  });
+
+  it("keeps following with the primary endpoint dead and a stale one", async function () {
+    const store = new Store(path.join(dir, "w.db"), 31337);
+    const seen: number[] = [];
+    const f = follower(store, seen);
+    await f.step();
+    proxies[0]!.fault = { kind: "down" };
+    proxies[1]!.fault = { kind: "stale", head: Number(await node.rpc<string>("eth_blockNumber")) };
+    await mint(2);
+    // With a dead and a stale endpoint no quorum of 2 agrees on the new head: the follower waits rather than guess.
+    const waiting = await f.step();
+    expect(waiting.processed).to.equal(0);
+    proxies[1]!.fault = { kind: "none" };
+    const moved = await f.step();
+    expect(moved.processed).to.equal(2);
+    expectEachOnce(seen, startBlock, Number(await node.rpc<string>("eth_blockNumber")));
+    store.close();
+  });
+});
