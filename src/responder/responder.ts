@@ -1,0 +1,304 @@
+/**
+ * Acts on findings with the pause-only guardian key: pauses the configured scope through the hub (or calls the
+ * permissionless invariant trip). Skips when the hub is already paused; writes the intent to the store's outbox
+ * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
+ * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
+ */
+import { type Wallet } from "ethers";
+
+import { hubInterface } from "../contracts/abi.js";
+import { CordonError } from "../errors.js";
+import type { Response } from "../detectors/types.js";
+import { RpcResponseError } from "../rpc/errors.js";
+import type { RpcPool } from "../rpc/pool.js";
+import type { OutboxEntry, Severity, Store } from "../store/store.js";
+
+export interface ResponderOptions {
+  pool: RpcPool;
+  store: Store;
+  /** The guardian hub. */
+  hub: string;
+  /** The pause-only guardian key (no provider needed: the pool sends). */
+  wallet: Wallet;
+  chainId: bigint;
+  /** The highest maxFeePerGas (wei) for ordinary findings. */
+  feeCeiling: bigint;
+  /** The highest maxFeePerGas (wei) for critical findings. */
+  emergencyFeeCeiling: bigint;
+  /** How long to wait for a transaction before replacing it with higher fees. Default 3,000 ms. */
+  replaceAfterMs?: number;
+  /** How long to keep trying before giving up on an action (it stays in the outbox). Default 120,000 ms. */
+  giveUpAfterMs?: number;
+  /** Receives one line per decision. */
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export type ActionStatus = "mined" | "skipped" | "failed";
+
+export interface ActionOutcome {
+  status: ActionStatus;
+  key: string;
+  txHash?: string;
+  blockNumber?: number;
+  attempts: number;
+  note?: string;
+}
+
+interface HubSyncView {
+  state: bigint;
+  heldScopes: bigint;
+  expiringScopes: bigint;
+  graceScopes: bigint;
+  pauseEpoch: bigint;
+}
+
+const STATE_ACTIVE = 0n;
+const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
+const BUMP_DENOMINATOR = 1000n;
+
+export class Responder {
+  private readonly replaceAfterMs: number;
+  private readonly giveUpAfterMs: number;
+  private localNonce: number | undefined;
+
+  constructor(private readonly options: ResponderOptions) {
+    this.replaceAfterMs = options.replaceAfterMs ?? 3_000;
+    this.giveUpAfterMs = options.giveUpAfterMs ?? 120_000;
+  }
+
+  /** Acts on `response` unless the hub already is where it would put it. */
+  async respond(response: Response, severity: Severity, why: string): Promise<ActionOutcome> {
+    const sync = await this.readSync();
+    const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
+    if (isAlreadyDone(response, sync)) {
+      this.log("skip", { key, why: "the hub is already paused there" });
+      return { status: "skipped", key, attempts: 0, note: "already paused" };
+    }
+    const action = {
+      ...response,
+      ...(response.kind === "pauseScopes" ? { scopes: response.scopes.toString() } : {}),
+      severity,
+      why,
+    };
+    const { entry, created } = this.options.store.intend(key, action);
+    if (!created && (entry.status === "mined" || entry.status === "skipped")) {
+      return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
+    }
+    return await this.drive(entry, response, severity === "critical");
+  }
+
+  /** After a restart: finishes every action the outbox holds as pending or sent. */
+  async resumeUnfinished(): Promise<ActionOutcome[]> {
+    const outcomes: ActionOutcome[] = [];
+    for (const entry of this.options.store.unfinished()) {
+      const response = entry.action as unknown as Response & { severity?: Severity };
+      outcomes.push(await this.drive(entry, normalize(response), response.severity === "critical"));
+    }
+    return outcomes;
+  }
+
+  private async drive(entry: OutboxEntry, response: Response, critical: boolean): Promise<ActionOutcome> {
+    const { store, pool, wallet } = this.options;
+    const key = entry.key;
+    const data = encode(response);
+    const sent: string[] = entry.txHash === undefined ? [] : [entry.txHash];
+    let nonce = entry.nonce;
+    let attempts = entry.attempts;
+    const deadline = Date.now() + this.giveUpAfterMs;
+
+    // A transaction sent before a crash may have been mined meanwhile.
+    const earlier = await this.findReceipt(sent);
+    if (earlier !== undefined) return this.finish(key, earlier, attempts);
+
+    const gasLimit = await this.simulate(data);
+    if (gasLimit === undefined) {
+      store.update(key, { status: "skipped", note: "the hub is already paused (simulation)" });
+      return { status: "skipped", key, attempts, note: "already paused" };
+    }
+    let [maxFee, priority] = await this.initialFees(critical);
+    const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
+
+    while (Date.now() < deadline) {
+      if (nonce === undefined) nonce = await this.nextNonce();
+      const raw = await wallet.signTransaction({
+        to: this.options.hub,
+        data,
+        nonce,
+        gasLimit,
+        maxFeePerGas: maxFee,
+        maxPriorityFeePerGas: priority,
+        chainId: this.options.chainId,
+        type: 2,
+      });
+      const broadcast = await pool.broadcast(raw);
+      sent.push(broadcast.hash);
+      attempts += 1;
+      store.update(key, { status: "sent", txHash: broadcast.hash, nonce, attempt: true });
+      this.log("sent", { key, tx: broadcast.hash, nonce, maxFee: String(maxFee), accepted: broadcast.accepted });
+
+      const waitUntil = Date.now() + this.replaceAfterMs;
+      while (Date.now() < waitUntil) {
+        const receipt = await this.findReceipt(sent);
+        if (receipt !== undefined) {
+          this.localNonce = nonce + 1;
+          return this.finish(key, receipt, attempts);
+        }
+        // Our nonce was used by another transaction of this key: re-decide with a fresh nonce.
+        if ((await this.chainNonce("latest")) > nonce) {
+          const receiptAgain = await this.findReceipt(sent);
+          if (receiptAgain !== undefined) return this.finish(key, receiptAgain, attempts);
+          this.log("nonce-taken", { key, nonce });
+          if (isAlreadyDone(response, await this.readSync())) {
+            store.update(key, { status: "skipped", note: "paused by someone else" });
+            return { status: "skipped", key, attempts, note: "paused by someone else" };
+          }
+          nonce = undefined;
+          this.localNonce = undefined;
+          break;
+        }
+        await sleep(200);
+      }
+      if (nonce !== undefined) {
+        // Not mined in time: replace it with higher fees (same nonce), up to the ceiling.
+        maxFee = min(ceiling, (maxFee * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
+        priority = min(maxFee, (priority * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
+      }
+    }
+    store.update(key, { status: "failed", note: `not mined within ${this.giveUpAfterMs} ms` });
+    return { status: "failed", key, attempts, note: "not mined in time" };
+  }
+
+  private finish(key: string, receipt: { hash: string; status: string; blockNumber: string }, attempts: number) {
+    const ok = receipt.status === "0x1";
+    this.options.store.update(key, {
+      status: ok ? "mined" : "failed",
+      txHash: receipt.hash,
+      note: ok ? undefined : "reverted",
+    });
+    this.log(ok ? "mined" : "reverted", { key, tx: receipt.hash, block: Number(receipt.blockNumber) });
+    return {
+      status: ok ? ("mined" as const) : ("failed" as const),
+      key,
+      txHash: receipt.hash,
+      blockNumber: Number(receipt.blockNumber),
+      attempts,
+    };
+  }
+
+  /** Estimates gas; undefined if the call would revert because the hub is already paused there. */
+  private async simulate(data: string): Promise<bigint | undefined> {
+    try {
+      const estimate = await this.options.pool.request<string>("eth_estimateGas", [
+        { from: this.options.wallet.address, to: this.options.hub, data },
+      ]);
+      return (BigInt(estimate) * 13n) / 10n;
+    } catch (error) {
+      if (error instanceof RpcResponseError) {
+        const reason = decodeRevert(error.data);
+        if (reason === "CordonInvalidTransition" || reason === "CordonInvariantsHold") return undefined;
+        throw new CordonError(`the hub would refuse the keeper's transaction: ${reason ?? error.rpcMessage}`, {
+          cause: error,
+          details:
+            reason === "AccessControlUnauthorizedAccount"
+              ? `${this.options.wallet.address} lacks the guardian role: governance must grant it`
+              : reason === "CordonGuardianCooldown"
+                ? "guardians are in cooldown after an unconfirmed pause: governance can lift it"
+                : undefined,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async initialFees(critical: boolean): Promise<[bigint, bigint]> {
+    const block = await this.options.pool.request<{ baseFeePerGas?: string }>("eth_getBlockByNumber", [
+      "latest",
+      false,
+    ]);
+    const base = BigInt(block.baseFeePerGas ?? "0x0");
+    const priority = critical ? 3_000_000_000n : 1_500_000_000n;
+    const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
+    return [min(ceiling, base * 2n + priority), min(ceiling, priority)];
+  }
+
+  private async nextNonce(): Promise<number> {
+    const chain = await this.chainNonce("pending");
+    this.localNonce = Math.max(this.localNonce ?? 0, chain);
+    return this.localNonce;
+  }
+
+  private async chainNonce(tag: "latest" | "pending"): Promise<number> {
+    return Number(
+      await this.options.pool.request<string>("eth_getTransactionCount", [this.options.wallet.address, tag]),
+    );
+  }
+
+  private async findReceipt(
+    hashes: string[],
+  ): Promise<{ hash: string; status: string; blockNumber: string } | undefined> {
+    for (const hash of hashes) {
+      const receipt = await this.options.pool.request<{ status: string; blockNumber: string } | null>(
+        "eth_getTransactionReceipt",
+        [hash],
+      );
+      if (receipt !== null) return { ...receipt, hash };
+    }
+    return undefined;
+  }
+
+  private async readSync(): Promise<HubSyncView> {
+    const data = hubInterface.encodeFunctionData("currentSync");
+    const read = await this.options.pool.quorumRead<string>("eth_call", [{ to: this.options.hub, data }, "latest"]);
+    const [sync] = hubInterface.decodeFunctionResult("currentSync", read.result) as unknown as [HubSyncView];
+    return sync;
+  }
+
+  private log(event: string, fields: Record<string, unknown>): void {
+    this.options.log?.(event, fields);
+  }
+}
+
+function target(response: Response): string {
+  if (response.kind === "pause") return "protocol";
+  if (response.kind === "pauseScopes") return `scopes-${response.scopes.toString(16)}`;
+  return `invariant-${response.target.toLowerCase()}`;
+}
+
+function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
+  if (sync.state !== STATE_ACTIVE) return true; // Paused, Recovery or Shutdown: nothing left to pause
+  if (response.kind !== "pauseScopes") return false;
+  const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
+  return (response.scopes & ~paused) === 0n;
+}
+
+function encode(response: Response): string {
+  if (response.kind === "pause") return hubInterface.encodeFunctionData("pause", [response.reason]);
+  if (response.kind === "pauseScopes") {
+    return hubInterface.encodeFunctionData("pauseScopes", [response.scopes, response.reason]);
+  }
+  return hubInterface.encodeFunctionData("tripOnInvariant", [response.target]);
+}
+
+/** Outbox entries are JSON: scopes come back as strings. */
+function normalize(response: Response): Response {
+  if (response.kind === "pauseScopes") return { ...response, scopes: BigInt(response.scopes) };
+  return response;
+}
+
+function decodeRevert(data: unknown): string | undefined {
+  if (typeof data === "object" && data !== null && "data" in data) data = (data as { data: unknown }).data;
+  if (typeof data !== "string" || !data.startsWith("0x") || data.length < 10) return undefined;
+  try {
+    return hubInterface.parseError(data)?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

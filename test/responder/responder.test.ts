@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { type Contract, JsonRpcProvider, Transaction, Wallet, parseUnits } from "ethers";
+
+import { CordonError } from "../../src/errors.js";
+import { Responder } from "../../src/responder/responder.js";
+import { RpcPool } from "../../src/rpc/pool.js";
+import { Store } from "../../src/store/store.js";
+import { deploy, send } from "../support/deploy.js";
+import { FaultProxy } from "../support/fault-proxy.js";
+import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+
+// Hardhat's public test keys (never real keys).
+const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a";
+const KEEPER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const OUTSIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const PAUSE = { kind: "pause", reason: 0x0101 } as const;
+
+describe("Responder against a real node", function () {
+  this.timeout(120_000);
+  let node: HardhatNode;
+  let proxies: FaultProxy[];
+  let deployer: Wallet;
+  let keeper: Wallet;
+  let dir: string;
+  let hub: Contract;
+  let store: Store;
+  let startNonce: number;
+
+  before(async function () {
+    node = await startHardhatNode();
+    proxies = [];
+    for (const name of ["a", "b", "c"]) proxies.push(await new FaultProxy(node.url, name).start());
+    const provider = new JsonRpcProvider(node.url, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    deployer = new Wallet(DEPLOYER_KEY, provider);
+    keeper = new Wallet(KEEPER_KEY, provider);
+    for (const w of [deployer, keeper, new Wallet(OUTSIDER_KEY)]) {
+      await node.rpc("hardhat_setBalance", [w.address, "0x56bc75e2d63100000"]);
+    }
+  });
+
+  after(async function () {
+    for (const p of proxies ?? []) await p.stop();
+    await node?.stop();
+  });
+
+  beforeEach(async function () {
+    await node.rpc("evm_setAutomine", [true]);
+    hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], 86400, 0]);
+    dir = mkdtempSync(path.join(tmpdir(), "cordon-responder-"));
+    store = new Store(path.join(dir, "w.db"), 31337);
+    for (const p of proxies) p.calls.clear();
+    startNonce = Number(await node.rpc<string>("eth_getTransactionCount", [keeper.address, "latest"]));
+  });
+
+  afterEach(async function () {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    await node.rpc("evm_setAutomine", [true]);
+  });
+
+  const pool = () => new RpcPool({ endpoints: proxies.map((p) => ({ name: p.name, url: p.url })) });
+  /** Transactions the keeper's key got mined during this test. */
+  const keeperNonce = async () =>
+    Number(await node.rpc<string>("eth_getTransactionCount", [keeper.address, "latest"])) - startNonce;
+  const sends = () => proxies.reduce((n, p) => n + p.count("eth_sendRawTransaction"), 0);
+
+  function responder(options: { key?: string; replaceAfterMs?: number; s?: Store } = {}) {
+    return new Responder({
+      pool: pool(),
+      store: options.s ?? store,
+      hub: String(hub.target),
+      wallet: new Wallet(options.key ?? KEEPER_KEY),
+      chainId: 31337n,
+      feeCeiling: parseUnits("50", "gwei"),
+      emergencyFeeCeiling: parseUnits("500", "gwei"),
+      replaceAfterMs: options.replaceAfterMs ?? 2_000,
+      giveUpAfterMs: 20_000,
+    });
+  }
+
+  it("pauses once, then skips: the hub is already paused", async function () {
+    const r = responder();
+    const first = await r.respond(PAUSE, "high", "drain");
+    expect(first.status).to.equal("mined");
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    const second = await r.respond(PAUSE, "critical", "the same drain, seen again");
+    expect(second.status).to.equal("skipped");
+    expect(await keeperNonce()).to.equal(1);
+  });
+
+  it("finishes an action decided before a crash, and does not repeat one sent before it", async function () {
+    // Crash 1: the intent was written, nothing sent.
+    const key = `pause:${String(hub.target).toLowerCase()}:protocol:epoch-0`;
+    store.intend(key, { ...PAUSE, severity: "high", why: "drain" });
+    const outcomes = await responder().resumeUnfinished();
+    expect(outcomes.map((o) => o.status)).to.deep.equal(["mined"]);
+    expect(await keeperNonce()).to.equal(1);
+
+    // Crash 2: the transaction was sent and mined, but the store still says "sent".
+    store.update(key, { status: "sent" });
+    const before = sends();
+    const again = await responder().resumeUnfinished();
+    expect(again.map((o) => o.status)).to.deep.equal(["mined"]);
+    expect(sends(), "nothing sent again").to.equal(before);
+    expect(await keeperNonce()).to.equal(1);
+  });
+
+  it("replaces a stuck transaction with higher fees until it is mined", async function () {
+    await node.rpc("evm_setAutomine", [false]);
+    const latest = await node.rpc<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
+    const firstMaxFee = 2n * BigInt(latest.baseFeePerGas) + parseUnits("1.5", "gwei"); // what the first attempt offers
+    const pending = responder({ replaceAfterMs: 300 }).respond(PAUSE, "high", "drain");
+    while (sends() < 3 * 3) await new Promise((r) => setTimeout(r, 100)); // three attempts, each to 3 endpoints
+    await node.rpc("evm_mine");
+    const outcome = await pending;
+    expect(outcome.status).to.equal("mined");
+    expect(outcome.attempts).to.be.at.least(3);
+    const tx = await node.rpc<{ maxFeePerGas: string; nonce: string }>("eth_getTransactionByHash", [outcome.txHash]);
+    // At least two replacements of +12.5% each over the first offer.
+    expect(BigInt(tx.maxFeePerGas)).to.be.at.least((firstMaxFee * 1125n * 1125n) / 1_000_000n);
+    expect(Number(tx.nonce)).to.equal(startNonce);
+    expect(await keeperNonce(), "one transaction mined for the action").to.equal(1);
+  });
+
+  it("re-decides when another transaction takes the guardian key's nonce", async function () {
+    await node.rpc("evm_setAutomine", [false]);
+    const pending = responder({ replaceAfterMs: 1_000 }).respond(PAUSE, "high", "drain");
+    while (sends() < 3) await new Promise((r) => setTimeout(r, 50));
+    // Someone else uses the keeper's key at the same nonce, with a higher fee: it replaces the pause in the pool.
+    const other = Transaction.from(
+      await keeper.signTransaction({
+        to: deployer.address,
+        value: 1n,
+        nonce: startNonce,
+        gasLimit: 21_000n,
+        maxFeePerGas: parseUnits("100", "gwei"),
+        maxPriorityFeePerGas: parseUnits("50", "gwei"),
+        chainId: 31337n,
+        type: 2,
+      }),
+    );
+    await node.rpc("eth_sendRawTransaction", [other.serialized]);
+    await node.rpc("evm_mine");
+    await node.rpc("evm_setAutomine", [true]);
+    const outcome = await pending;
+    expect(outcome.status).to.equal("mined");
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    expect(await keeperNonce()).to.equal(2); // the other transaction, then exactly one pause
+  });
+
+  it("explains a key without the guardian role and sends nothing", async function () {
+    try {
+      await responder({ key: OUTSIDER_KEY }).respond(PAUSE, "high", "drain");
+      expect.fail("expected a CordonError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(CordonError);
+      expect((error as CordonError).details).to.match(/lacks the guardian role/);
+    }
+    expect(sends()).to.equal(0);
+  });
+
+  it("trips on a failing invariant with no role at all", async function () {
+    const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
+    await send(hub, "addProtected", mock.target);
+    await send(mock, "setInvariantCode", 7);
+    const outcome = await responder({ key: OUTSIDER_KEY }).respond(
+      { kind: "tripOnInvariant", target: String(mock.target) },
+      "critical",
+      "invariant 7",
+    );
+    expect(outcome.status).to.equal("mined");
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+  });
+});
