@@ -3,6 +3,7 @@ import { zeroPadValue } from "ethers";
 
 import { erc20Interface } from "../../src/contracts/abi.js";
 import { largeTransferDetector, outflowVolumeDetector } from "../../src/detectors/transfers.js";
+import type { DetectorFinding } from "../../src/detectors/types.js";
 import type { BlockRange, Log } from "../../src/follower/follower.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 
@@ -35,7 +36,7 @@ describe("Transfer detectors", function () {
     const findings = d.evaluate({
       pool,
       range: range(1, 3, [transfer(1, VAULT, 99n), transfer(2, VAULT, 100n), transfer(3, USER, 1_000n)]),
-    }) as ReturnType<typeof d.evaluate> & unknown[];
+    }) as DetectorFinding[];
     expect(findings.map((f) => f.blockNumber)).to.deep.equal([2]);
     expect(findings[0]?.summary).to.match(/100 of .* in one transfer/);
   });
@@ -51,7 +52,7 @@ describe("Transfer detectors", function () {
     const second = d.evaluate({
       pool,
       range: range(3, 6, [transfer(3, VAULT, 40n), transfer(5, VAULT, 50n), transfer(6, VAULT, 30n)]),
-    }) as { blockNumber: number; data: { total: string } }[];
+    }) as DetectorFinding[];
     expect(second.map((f) => [f.blockNumber, f.data.total])).to.deep.equal([[3, "120"]]);
   });
 
@@ -59,7 +60,7 @@ describe("Transfer detectors", function () {
     const d = outflowVolumeDetector({ token: TOKEN, from: VAULT, windowBlocks: 10, threshold: 100n });
     d.evaluate({ pool, range: range(1, 2, [transfer(1, VAULT, 30n), transfer(2, VAULT, 60n)]) });
     d.onReorg?.(1); // block 2 is gone
-    const after = d.evaluate({ pool, range: range(2, 2, [transfer(2, VAULT, 60n, 1)]) }) as unknown[];
+    const after = d.evaluate({ pool, range: range(2, 2, [transfer(2, VAULT, 60n, 1)]) }) as DetectorFinding[];
     expect(after).to.have.length(0); // 30 + 60, not 30 + 60 + 60
   });
 });
