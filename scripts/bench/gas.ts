@@ -21,6 +21,16 @@ const E18 = 10n ** 18n;
 const DAY = 86_400;
 const Policy = { Revert: 0, Queue: 1, Trip: 2 } as const;
 const TARGET_HOT_PATH = 5_600;
+/** The same outflow limit everywhere: large enough never to breach, so only the guard's cost is measured. */
+const LIMIT = {
+  scope: 1,
+  capacity: 1_000_000n * E18,
+  window: DAY,
+  largeThreshold: 0,
+  policy: Policy.Revert,
+  inflowRefills: false,
+  queueDelay: 0,
+};
 const TARGET_RATIO = 1.6;
 
 const [governance, guardian, user] = await ethers.getSigners();
@@ -39,17 +49,7 @@ const unguarded = await ethers.deployContract("BenchVaultUnguarded", [await toke
 const cordon = await ethers.deployContract("BenchVaultCordon", [await token.getAddress(), await hub.getAddress()]);
 const oz = await ethers.deployContract("BenchVaultOZ", [await token.getAddress(), DAY, 1_000_000n * E18]);
 await (await hub.addProtected(await cordon.getAddress())).wait();
-await (
-  await hub.setLimit(await cordon.getAddress(), await token.getAddress(), {
-    scope: 1,
-    capacity: 1_000_000n * E18,
-    window: DAY,
-    largeThreshold: 0,
-    policy: Policy.Revert,
-    inflowRefills: false,
-    queueDelay: 0,
-  })
-).wait();
+await (await hub.setLimit(await cordon.getAddress(), await token.getAddress(), LIMIT)).wait();
 
 await (await token.mint(user.address, 10_000_000n * E18)).wait();
 const vaults = { unguarded, cordon, oz };
@@ -85,17 +85,7 @@ for (const n of [1, 10, 50]) {
       ethers.ZeroAddress,
     ]);
     await (await pauseHub.addProtected(await vault.getAddress())).wait();
-    await (
-      await pauseHub.setLimit(await vault.getAddress(), await token.getAddress(), {
-        scope: 1,
-        capacity: 1_000_000n * E18,
-        window: DAY,
-        largeThreshold: 0,
-        policy: Policy.Revert,
-        inflowRefills: false,
-        queueDelay: 0,
-      })
-    ).wait();
+    await (await pauseHub.setLimit(await vault.getAddress(), await token.getAddress(), LIMIT)).wait();
     if ((i + 1) % 10 === 0 || i + 1 === n) process.stdout.write(`\r  ${n} contracts: deployed ${i + 1}/${n}`);
   }
   // The first pause writes many slots from zero; later incidents reuse them, so both are reported.

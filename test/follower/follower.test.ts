@@ -1,26 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Contract, ContractFactory, JsonRpcProvider, Wallet, id } from "ethers";
+import { type Contract, Wallet, id } from "ethers";
 
 import { type BlockRange, Follower } from "../../src/follower/follower.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 import { type Finding, Store } from "../../src/store/store.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { deploy } from "../support/deploy.js";
+import type { FaultProxy } from "../support/fault-proxy.js";
+import type { HardhatNode } from "../support/hardhat-node.js";
 
-const TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a"; // Hardhat's public test key
 const TRANSFER = id("Transfer(address,address,uint256)");
-
-function artifact(name: string): { abi: unknown[]; bytecode: string } {
-  const file = path.resolve("artifacts/contracts/mocks", `${name}.sol`, `${name}.json`);
-  return JSON.parse(readFileSync(file, "utf8")) as { abi: unknown[]; bytecode: string };
-}
 
 describe("Follower against a real node", function () {
   this.timeout(180_000);
+  let chain: TestChain;
   let node: HardhatNode;
   let proxies: FaultProxy[];
   let token: Contract;
@@ -29,23 +26,15 @@ describe("Follower against a real node", function () {
   let startBlock: number;
 
   before(async function () {
-    node = await startHardhatNode();
-    proxies = [];
-    for (const name of ["a", "b", "c"]) proxies.push(await new FaultProxy(node.url, name).start());
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
-    const wallet = new Wallet(TEST_KEY, provider);
-    await node.rpc("hardhat_setBalance", [wallet.address, "0x56bc75e2d63100000"]);
-    signer = wallet;
-    const { abi, bytecode } = artifact("MockERC20");
-    const deployed = await new ContractFactory(abi as never, bytecode, signer).deploy("Token", "TKN", 18);
-    await deployed.waitForDeployment();
-    token = deployed as unknown as Contract;
+    chain = await startTestChain(["a", "b", "c"]);
+    ({ node, proxies } = chain);
+    signer = await chain.wallet(TEST_KEYS.deployer);
+    token = await deploy(signer, "MockERC20", "contracts/mocks", ["Token", "TKN", 18]);
     startBlock = Number(await node.rpc<string>("eth_blockNumber"));
   });
 
   after(async function () {
-    for (const p of proxies ?? []) await p.stop();
-    await node?.stop();
+    await chain?.stop();
   });
 
   beforeEach(function () {

@@ -3,24 +3,23 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type Contract, JsonRpcProvider, Transaction, Wallet, parseUnits } from "ethers";
+import { type Contract, Transaction, Wallet, parseUnits } from "ethers";
 
 import { CordonError } from "../../src/errors.js";
 import { Responder } from "../../src/responder/responder.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 import { Store } from "../../src/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "../support/fault-proxy.js";
+import type { HardhatNode } from "../support/hardhat-node.js";
 
-// Hardhat's public test keys (never real keys).
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a";
-const KEEPER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const OUTSIDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const { keeper: KEEPER_KEY, outsider: OUTSIDER_KEY } = TEST_KEYS;
 const PAUSE = { kind: "pause", reason: 0x0101 } as const;
 
 describe("Responder against a real node", function () {
   this.timeout(120_000);
+  let chain: TestChain;
   let node: HardhatNode;
   let proxies: FaultProxy[];
   let deployer: Wallet;
@@ -31,24 +30,15 @@ describe("Responder against a real node", function () {
   let startNonce: number;
 
   before(async function () {
-    node = await startHardhatNode();
-    proxies = [];
-    for (const name of ["a", "b", "c"]) proxies.push(await new FaultProxy(node.url, name).start());
-    const provider = new JsonRpcProvider(node.url, undefined, {
-      staticNetwork: true,
-      batchMaxCount: 1,
-      cacheTimeout: -1,
-    });
-    deployer = new Wallet(DEPLOYER_KEY, provider);
-    keeper = new Wallet(KEEPER_KEY, provider);
-    for (const w of [deployer, keeper, new Wallet(OUTSIDER_KEY)]) {
-      await node.rpc("hardhat_setBalance", [w.address, "0x56bc75e2d63100000"]);
-    }
+    chain = await startTestChain(["a", "b", "c"]);
+    ({ node, proxies } = chain);
+    deployer = await chain.wallet(TEST_KEYS.deployer);
+    keeper = await chain.wallet(KEEPER_KEY);
+    await chain.wallet(OUTSIDER_KEY);
   });
 
   after(async function () {
-    for (const p of proxies ?? []) await p.stop();
-    await node?.stop();
+    await chain?.stop();
   });
 
   beforeEach(async function () {

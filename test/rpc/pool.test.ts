@@ -11,11 +11,11 @@ import {
   RpcResponseError,
   RpcTimeoutError,
 } from "../../src/rpc/errors.js";
+import { TEST_KEYS } from "../support/chain.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
 
-// Hardhat's first public test account (never a real key).
-const TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a";
+const TEST_KEY = TEST_KEYS.deployer;
 
 describe("RpcPool against a real node through fault-injecting proxies", function () {
   this.timeout(120_000);

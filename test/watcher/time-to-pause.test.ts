@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type Contract, JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { type Contract, Wallet, parseEther } from "ethers";
 
 import { invariantDetector } from "../../src/detectors/invariant.js";
 import { largeTransferDetector } from "../../src/detectors/transfers.js";
@@ -11,47 +11,36 @@ import { Responder } from "../../src/responder/responder.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 import { Store } from "../../src/store/store.js";
 import { Watcher } from "../../src/watcher/watcher.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "../support/fault-proxy.js";
+import type { HardhatNode } from "../support/hardhat-node.js";
 
-// Hardhat's public test keys (never real keys).
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcb5b52bfcd9cc6f3a";
-const KEEPER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const ATTACKER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const E18 = 10n ** 18n;
 
 describe("Time to pause: an exploit in block N is paused in block N+1 with the primary endpoint dead", function () {
   this.timeout(180_000);
+  let chain: TestChain;
   let node: HardhatNode;
   let proxies: FaultProxy[];
   let dir: string;
 
   before(async function () {
-    node = await startHardhatNode();
-    proxies = [];
-    for (const name of ["primary", "backup-1", "backup-2"]) proxies.push(await new FaultProxy(node.url, name).start());
+    chain = await startTestChain(["primary", "backup-1", "backup-2"]);
+    ({ node, proxies } = chain);
     dir = mkdtempSync(path.join(tmpdir(), "cordon-ttp-"));
   });
 
   after(async function () {
-    for (const p of proxies ?? []) await p.stop();
-    await node?.stop();
+    await chain?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("detects the drain, pauses within one block, and sends exactly one pause transaction", async function () {
-    const provider = new JsonRpcProvider(node.url, undefined, {
-      staticNetwork: true,
-      batchMaxCount: 1,
-      cacheTimeout: -1,
-    });
-    const deployer = new Wallet(DEPLOYER_KEY, provider);
-    const keeper = new Wallet(KEEPER_KEY);
-    const attacker = new Wallet(ATTACKER_KEY, provider);
-    for (const w of [deployer, keeper, attacker]) {
-      await node.rpc("hardhat_setBalance", [w.address, "0x56bc75e2d63100000"]);
-    }
+    const deployer = await chain.wallet(TEST_KEYS.deployer);
+    const keeper = new Wallet(TEST_KEYS.keeper);
+    await chain.wallet(TEST_KEYS.keeper);
+    const attacker = await chain.wallet(TEST_KEYS.outsider);
 
     const token = await deploy(deployer, "MockERC20", "contracts/mocks", ["USD Coin", "USDC", 18]);
     const hub = await deploy(deployer, "CordonHub", "contracts/hub", [
