@@ -3,6 +3,8 @@ import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
+import { cordonTasks } from "./tasks/index.js";
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -18,6 +20,7 @@ const invariantRuns = Number(process.env.CORDON_INVARIANT_RUNS ?? 256);
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthersPlugin],
+  tasks: cordonTasks,
   solidity: {
     profiles: {
       /** Tests, coverage and lint: the legacy pipeline compiles fast. */

@@ -19,6 +19,19 @@ export interface Log {
   logIndex: number;
 }
 
+/** A JSON-RPC log object as a {@link Log}. */
+export function toLog(l: Record<string, string | string[] | boolean>): Log {
+  return {
+    address: String(l.address).toLowerCase(),
+    topics: l.topics as string[],
+    data: String(l.data),
+    blockNumber: Number(l.blockNumber),
+    blockHash: String(l.blockHash),
+    transactionHash: String(l.transactionHash),
+    logIndex: Number(l.logIndex),
+  };
+}
+
 export interface BlockRange {
   from: number;
   to: number;
@@ -141,17 +154,7 @@ export class Follower {
     }
     const after = await this.header(to);
     if (after.hash !== before.hash) return undefined; // reorg while fetching
-    const logs = raw
-      .filter((l) => l.removed !== true)
-      .map((l): Log => ({
-        address: String(l.address).toLowerCase(),
-        topics: l.topics as string[],
-        data: String(l.data),
-        blockNumber: Number(l.blockNumber),
-        blockHash: String(l.blockHash),
-        transactionHash: String(l.transactionHash),
-        logIndex: Number(l.logIndex),
-      }));
+    const logs = raw.filter((l) => l.removed !== true).map(toLog);
     if (logs.some((l) => l.blockNumber === to && l.blockHash !== after.hash)) return undefined;
     // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change).
     if (++this.successesSinceRefusal % 100 === 0) this.ceiling = this.maxRange;

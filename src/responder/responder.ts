@@ -7,6 +7,7 @@
 import { type Wallet } from "ethers";
 
 import { hubInterface } from "../contracts/abi.js";
+import { type HubSyncView, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
 import { RpcResponseError } from "../rpc/errors.js";
@@ -44,15 +45,6 @@ export interface ActionOutcome {
   note?: string;
 }
 
-interface HubSyncView {
-  state: bigint;
-  heldScopes: bigint;
-  expiringScopes: bigint;
-  graceScopes: bigint;
-  pauseEpoch: bigint;
-}
-
-const STATE_ACTIVE = 0n;
 const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
 const BUMP_DENOMINATOR = 1000n;
 
@@ -79,6 +71,7 @@ export class Responder {
       ...(response.kind === "pauseScopes" ? { scopes: response.scopes.toString() } : {}),
       severity,
       why,
+      from: this.options.wallet.address,
     };
     const { entry, created } = this.options.store.intend(key, action);
     if (!created && (entry.status === "mined" || entry.status === "skipped")) {
@@ -87,10 +80,14 @@ export class Responder {
     return await this.drive(entry, response, severity === "critical");
   }
 
-  /** After a restart: finishes every action the outbox holds as pending or sent. */
+  /** After a restart: finishes every action of this hub and key that the outbox holds as pending or sent. */
   async resumeUnfinished(): Promise<ActionOutcome[]> {
     const outcomes: ActionOutcome[] = [];
-    for (const entry of this.options.store.unfinished()) {
+    const hub = this.options.hub.toLowerCase();
+    const mine = (entry: OutboxEntry) =>
+      entry.key.split(":")[1] === hub &&
+      (entry.action.from === undefined || entry.action.from === this.options.wallet.address);
+    for (const entry of this.options.store.unfinished().filter(mine)) {
       const response = entry.action as unknown as Response & { severity?: Severity };
       outcomes.push(await this.drive(entry, normalize(response), response.severity === "critical"));
     }
@@ -247,10 +244,7 @@ export class Responder {
   }
 
   private async readSync(): Promise<HubSyncView> {
-    const data = hubInterface.encodeFunctionData("currentSync");
-    const read = await this.options.pool.quorumRead<string>("eth_call", [{ to: this.options.hub, data }, "latest"]);
-    const [sync] = hubInterface.decodeFunctionResult("currentSync", read.result) as unknown as [HubSyncView];
-    return sync;
+    return await readHubSync(this.options.pool, this.options.hub);
   }
 
   private log(event: string, fields: Record<string, unknown>): void {

@@ -25,6 +25,28 @@ export interface Finding {
   retracted?: boolean;
 }
 
+/**
+ * An incident as the keeper saw it: opened by the first finding a protocol's responder acts on, joined by later
+ * findings until the hub is fully open again. Detection and action times are the keeper's wall clock (ms).
+ */
+export interface Incident {
+  id: number;
+  protocol: string;
+  hub: string;
+  openedAt: number;
+  firstBlock: number;
+  detector: string;
+  severity: Severity;
+  summary: string;
+  findings: number;
+  actionKey: string | undefined;
+  actionStatus: string | undefined;
+  txHash: string | undefined;
+  actionBlock: number | undefined;
+  actedAt: number | undefined;
+  closedAt: number | undefined;
+}
+
 export type OutboxStatus = "pending" | "sent" | "mined" | "skipped" | "failed";
 
 export interface OutboxEntry {
@@ -59,6 +81,13 @@ CREATE TABLE IF NOT EXISTS outbox (
   tx_hash TEXT, nonce INTEGER, attempts INTEGER NOT NULL DEFAULT 0, note TEXT,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, hub TEXT NOT NULL,
+  opened_at INTEGER NOT NULL, first_block INTEGER NOT NULL, detector TEXT NOT NULL, severity TEXT NOT NULL,
+  summary TEXT NOT NULL, findings INTEGER NOT NULL DEFAULT 1, action_key TEXT, action_status TEXT, tx_hash TEXT,
+  action_block INTEGER, acted_at INTEGER, closed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS incidents_open ON incidents (chain_id, protocol, closed_at);
 `;
 
 export class Store {
@@ -259,6 +288,68 @@ export class Store {
       >[]
     ).map(toEntry);
   }
+
+  // ── incidents ──
+
+  /** The protocol's open incident, joined by `finding`; or a new one opened by it. */
+  openIncident(
+    protocol: string,
+    hub: string,
+    finding: Finding,
+    at = Date.now(),
+  ): { incident: Incident; created: boolean } {
+    const open = this.openIncidentOf(protocol);
+    if (open !== undefined) {
+      this.db.prepare("UPDATE incidents SET findings = findings + 1 WHERE id = ?").run(open.id);
+      return { incident: { ...open, findings: open.findings + 1 }, created: false };
+    }
+    const result = this.db
+      .prepare(
+        "INSERT INTO incidents (chain_id, protocol, hub, opened_at, first_block, detector, severity, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(this.chainId, protocol, hub, at, finding.blockNumber, finding.detector, finding.severity, finding.summary);
+    return { incident: this.incident(Number(result.lastInsertRowid))!, created: true };
+  }
+
+  /** Records what the responder did for an incident (the first action that landed or was skipped is kept). */
+  recordIncidentAction(
+    id: number,
+    action: { key: string; status: string; txHash?: string; blockNumber?: number },
+    at = Date.now(),
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE incidents SET action_key = ?, action_status = ?, tx_hash = ?, action_block = ?, acted_at = ?
+         WHERE id = ? AND (action_status IS NULL OR action_status = 'failed')`,
+      )
+      .run(action.key, action.status, action.txHash ?? null, action.blockNumber ?? null, at, id);
+  }
+
+  closeIncident(id: number, at = Date.now()): void {
+    this.db.prepare("UPDATE incidents SET closed_at = ? WHERE id = ? AND closed_at IS NULL").run(at, id);
+  }
+
+  openIncidentOf(protocol: string): Incident | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM incidents WHERE chain_id = ? AND protocol = ? AND closed_at IS NULL ORDER BY id DESC")
+      .get(this.chainId, protocol) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : toIncident(row);
+  }
+
+  incident(id: number): Incident | undefined {
+    const row = this.db.prepare("SELECT * FROM incidents WHERE id = ?").get(id) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : toIncident(row);
+  }
+
+  /** Every incident of this chain, oldest first. */
+  incidents(): Incident[] {
+    return (
+      this.db.prepare("SELECT * FROM incidents WHERE chain_id = ? ORDER BY id").all(this.chainId) as Record<
+        string,
+        unknown
+      >[]
+    ).map(toIncident);
+  }
 }
 
 function toEntry(row: Record<string, unknown>): OutboxEntry {
@@ -273,5 +364,29 @@ function toEntry(row: Record<string, unknown>): OutboxEntry {
     note: row.note === null ? undefined : String(row.note),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+function optional<T>(value: unknown, as: (v: unknown) => T): T | undefined {
+  return value === null || value === undefined ? undefined : as(value);
+}
+
+function toIncident(row: Record<string, unknown>): Incident {
+  return {
+    id: Number(row.id),
+    protocol: String(row.protocol),
+    hub: String(row.hub),
+    openedAt: Number(row.opened_at),
+    firstBlock: Number(row.first_block),
+    detector: String(row.detector),
+    severity: String(row.severity) as Severity,
+    summary: String(row.summary),
+    findings: Number(row.findings),
+    actionKey: optional(row.action_key, String),
+    actionStatus: optional(row.action_status, String),
+    txHash: optional(row.tx_hash, String),
+    actionBlock: optional(row.action_block, Number),
+    actedAt: optional(row.acted_at, Number),
+    closedAt: optional(row.closed_at, Number),
   };
 }

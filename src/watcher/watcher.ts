@@ -18,19 +18,25 @@ export interface WatcherOptions {
   /** Contracts whose logs detectors see. */
   addresses: string[];
   startBlock: number;
-  /** Absent: detect and record only (e.g. `--replay`, or a keeper without a key). */
-  responder?: Responder;
+  /**
+   * Acts on findings: one responder, or a function choosing the responder of a finding (e.g. by the protocol its
+   * detector watches; undefined: no action). Absent: detect and record only (e.g. a keeper without a key).
+   */
+  responder?: Responder | ((finding: DetectorFinding) => Responder | undefined);
   /** Findings at or above this severity get their response. Default "high". */
   respondAt?: Severity;
   maxRange?: number;
   /** Milliseconds between ticks. Default 250. */
   pollIntervalMs?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Told about every tick's result, or its error (metrics, alerts, incidents). */
+  onTick?: (result: TickResult | undefined, error?: unknown) => Promise<void> | void;
 }
 
 export interface TickResult extends StepResult {
   findings: DetectorFinding[];
-  actions: ActionOutcome[];
+  /** What the responders did, each with the finding that asked for it. */
+  actions: (ActionOutcome & { finding: DetectorFinding })[];
 }
 
 export class Watcher {
@@ -58,26 +64,31 @@ export class Watcher {
     const step = await this.follower.step();
     const findings = this.pending;
     this.pending = [];
-    const actions: ActionOutcome[] = [];
+    const actions: TickResult["actions"] = [];
     const threshold = SEVERITY_RANK[this.options.respondAt ?? "high"];
-    const responder = this.options.responder;
-    if (responder !== undefined) {
-      for (const finding of findings) {
-        if (finding.response === undefined || SEVERITY_RANK[finding.severity] < threshold) continue;
-        actions.push(await responder.respond(finding.response, finding.severity, finding.summary));
-      }
+    const choose = this.options.responder;
+    for (const finding of findings) {
+      if (finding.response === undefined || SEVERITY_RANK[finding.severity] < threshold) continue;
+      const responder = typeof choose === "function" ? choose(finding) : choose;
+      if (responder === undefined) continue;
+      const outcome = await responder.respond(finding.response, finding.severity, finding.summary);
+      actions.push({ ...outcome, finding });
     }
     return { ...step, findings, actions };
   }
 
   /** Ticks until `signal` aborts; errors are logged and the next tick tries again. */
   async run(signal: AbortSignal): Promise<void> {
-    await this.options.responder?.resumeUnfinished();
+    // A routing function's responders are resumed by whoever made them.
+    const responder = this.options.responder;
+    if (typeof responder === "object") await responder.resumeUnfinished();
     while (!signal.aborted) {
       try {
-        await this.tick();
+        const result = await this.tick();
+        await this.options.onTick?.(result);
       } catch (error) {
         this.options.log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
+        await this.options.onTick?.(undefined, error);
       }
       await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 250));
     }

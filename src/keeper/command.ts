@@ -1,0 +1,148 @@
+/**
+ * `cordon watch`: the keeper's command, shared by the Hardhat task (`npx hardhat cordon watch`) and the plain Node
+ * entry point (`src/keeper/main.ts`). `--check` validates the config and its secrets without running; `--replay
+ * <block>` prints what the detectors find in one block without acting; otherwise the keeper runs until SIGINT or
+ * SIGTERM. Returns the process exit code: 0 done, 1 failed while running, 2 the config or an argument is wrong.
+ */
+import { type KeeperConfig, loadConfig } from "../config/load.js";
+import { type Env, resolveSecrets } from "../config/secrets.js";
+import { CordonError } from "../errors.js";
+import { createLogger } from "../ops/logger.js";
+import { buildNotifier } from "./notifier.js";
+import { replayBlock } from "./replay.js";
+import { Keeper } from "./service.js";
+
+export interface WatchArgs {
+  config: string;
+  check?: boolean;
+  /** A block number, as typed. */
+  replay?: string;
+}
+
+export interface WatchIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Env;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+export const WATCH_USAGE = `Runs the Cordon watcher: follows the configured chains through several RPC endpoints, runs the detectors,
+pauses through the guardian hub with a pause-only key, and alerts. Stops cleanly on SIGINT or SIGTERM.
+
+Options:
+  <config> / --config <file>
+                     the keeper config (YAML or JSON); see the README's "Keepers" section
+                     (the Hardhat task takes it as its argument: Hardhat owns --config)
+  --check            validate the config and resolve its secrets, then exit (nothing is sent)
+  --replay <block>   evaluate one block with every detector and print the findings (nothing is sent)
+
+Examples:
+  npx hardhat cordon watch keeper.yml --check
+  npx hardhat cordon watch keeper.yml
+  node --import tsx src/keeper/main.ts --config keeper.yml --replay 19000000`;
+
+export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number> {
+  const print = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
+  if (args.config === "") {
+    print(
+      io.stderr,
+      `error: the keeper config is required: pass its file, e.g. \`cordon watch keeper.yml\` (or --config keeper.yml)\n\n${WATCH_USAGE}`,
+    );
+    return 2;
+  }
+  let replay: number | undefined;
+  if (args.replay !== undefined && args.replay !== "") {
+    replay = Number(args.replay);
+    if (!Number.isSafeInteger(replay) || replay < 0) {
+      print(
+        io.stderr,
+        `error: --replay ${JSON.stringify(args.replay)} is not a block number: pass a whole number, e.g. --replay 1234`,
+      );
+      return 2;
+    }
+  }
+
+  let config: KeeperConfig;
+  try {
+    config = loadConfig(args.config);
+  } catch (error) {
+    print(io.stderr, `error: ${(error as Error).message}`);
+    return 2;
+  }
+  let secrets;
+  try {
+    secrets = await resolveSecrets(config, io.env);
+  } catch (error) {
+    print(io.stderr, `error: ${(error as Error).message}`);
+    return 2;
+  }
+
+  if (args.check === true) {
+    print(io.stdout, describeConfig(config));
+    return 0;
+  }
+
+  if (replay !== undefined) {
+    try {
+      for (const result of await replayBlock(config, secrets, replay)) {
+        print(
+          io.stdout,
+          `${result.network} block ${result.block} (${result.hash}): ${result.logs} logs, ${result.findings.length} findings`,
+        );
+        for (const f of result.findings) {
+          print(
+            io.stdout,
+            `  [${f.severity}] ${f.detector}: ${f.summary}${f.response ? ` -> would ${f.response.kind}` : ""}`,
+          );
+        }
+      }
+      return 0;
+    } catch (error) {
+      print(io.stderr, `error: ${(error as Error).message}`);
+      return error instanceof CordonError && !error.retryable ? 2 : 1;
+    }
+  }
+
+  const logger = createLogger(config.raw.log.level, io.stdout);
+  let keeper: Keeper;
+  try {
+    keeper = await Keeper.start({ config, secrets, logger, notifier: buildNotifier(config, secrets, logger) });
+  } catch (error) {
+    logger.fatal({ event: "start-failed", error: (error as Error).message }, "the keeper could not start");
+    return error instanceof CordonError && !error.retryable ? 2 : 1;
+  }
+  if (io.handleSignals !== false) {
+    const stop = (signal: string) => {
+      logger.info({ event: "shutdown", signal }, "stopping after the current tick");
+      void keeper.stop();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  }
+  await keeper.done;
+  await keeper.stop();
+  logger.info({ event: "exit" }, "stopped");
+  return 0;
+}
+
+function describeConfig(config: KeeperConfig): string {
+  const lines = [`${config.file}: OK`];
+  for (const network of config.networks) {
+    lines.push(
+      `  network ${network.name} (chainId ${network.chainId}): endpoints ${network.endpoints.map((e) => e.name).join(", ")}`,
+    );
+    for (const protocol of network.protocols) {
+      lines.push(`    protocol ${protocol.name}: hub ${protocol.hub}`);
+      for (const d of protocol.detectors) {
+        lines.push(
+          `      detector ${d.name} (${d.config.kind})${d.action ? ` -> action ${d.action.name} (${d.action.kind}, key ${d.action.key})` : ""}`,
+        );
+      }
+      if (protocol.alerts.length > 0)
+        lines.push(`      alerts: ${protocol.alerts.map((a) => `${a.name} (${a.kind})`).join(", ")}`);
+    }
+  }
+  lines.push(`  store: ${config.dataDir}; secrets resolved (values not shown)`);
+  return lines.join("\n");
+}

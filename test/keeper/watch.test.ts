@@ -1,0 +1,219 @@
+/**
+ * The keeper as a keeper runs it: a separate process started with only a config file and RPC URLs, against a chain
+ * the test deployed first. The exploit is paused in the next block with the primary endpoint dead; metrics, health
+ * and readiness answer; the keeper is killed in the middle of an incident and restarted, and exactly one pause
+ * transaction is mined; SIGTERM stops it cleanly.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { Store } from "../../src/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { freePort } from "../support/hardhat-node.js";
+import { runKeeper } from "../support/keeper-process.js";
+import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
+
+const ENV = { CORDON_GUARDIAN_KEY: TEST_KEYS.keeper };
+
+function keeperConfig(chain: TestChain, protocol: SampleProtocol, dataDir: string, metricsPort: number): string {
+  return `# written by the test, as a keeper would
+dataDir: ${dataDir}
+networks:
+  local:
+    chainId: 31337
+    endpoints:
+${chain.proxies.map((p) => `      - { name: ${p.name}, url: "${p.url}", timeoutMs: 1000 }`).join("\n")}
+    pollIntervalMs: 100
+    startBlock: latest
+keys:
+  guardian: { env: CORDON_GUARDIAN_KEY }
+protocols:
+  vault:
+    network: local
+    hub: "${String(protocol.hub.target)}"
+    contracts:
+      usdc: "${String(protocol.token.target)}"
+      vault: "${String(protocol.vault.target)}"
+    detectors: [big-withdrawal, vault-invariant]
+detectors:
+  big-withdrawal:
+    kind: large-transfer
+    token: usdc
+    from: vault
+    threshold: 500e18
+    severity: critical
+    action: pause-all
+  vault-invariant:
+    kind: invariant
+    target: vault
+actions:
+  pause-all:
+    kind: pause
+    reason: drain
+    key: guardian
+metrics: { port: ${metricsPort} }
+`;
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(url);
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    return { status: 0, body: String(error) };
+  }
+}
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("cordon watch, as a separate process", function () {
+  this.timeout(180_000);
+  let chain: TestChain;
+  let dir: string;
+
+  beforeEach(async function () {
+    chain = await startTestChain(["primary", "backup-1", "backup-2"]);
+    dir = mkdtempSync(path.join(tmpdir(), "cordon-keeper-"));
+  });
+
+  afterEach(async function () {
+    await chain?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("pauses an exploit in the next block with the primary endpoint dead, and reports through /metrics", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const port = await freePort();
+    const file = path.join(dir, "keeper.yml");
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), port));
+    chain.proxies[0]!.fault = { kind: "down" };
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await chain.node.rpc("evm_setIntervalMining", [1000]);
+
+    const keeper = runKeeper(["--config", file], ENV);
+    try {
+      await keeper.waitFor((l) => l.event === "network-ready");
+      const ready = await until(
+        () => get(`http://127.0.0.1:${port}/readyz`),
+        (r) => r.status === 200,
+        15_000,
+      );
+      expect(ready.status, ready.body).to.equal(200);
+
+      const exploitBlock = await protocol.exploit();
+      const action = await keeper.waitFor((l) => l.event === "action", 30_000);
+      expect(action.status).to.equal("mined");
+      expect(Number(action.block) - exploitBlock, "paused in the block after the exploit").to.be.at.most(1);
+      expect(BigInt(await protocol.hub.getFunction("state")())).to.equal(1n);
+      const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
+      expect(sent, "one transaction from the keeper").to.equal(1);
+
+      const metrics = await until(
+        () => get(`http://127.0.0.1:${port}/metrics`),
+        (m) => /cordon_actions_total\{network="local",status="mined"\} 1/.test(m.body),
+        5_000,
+      );
+      expect(metrics.body).to.match(/cordon_actions_total\{network="local",status="mined"\} 1/);
+      expect(metrics.body).to.match(
+        /cordon_findings_total\{network="local",detector="vault\/big-withdrawal",severity="critical"\} [1-9]/,
+      );
+      expect(metrics.body).to.match(/cordon_endpoint_status\{network="local",endpoint="primary",status="down"\} 1/);
+      expect(metrics.body).to.match(/cordon_endpoint_lag_blocks\{network="local",endpoint="backup-1"\} 0/);
+      expect(metrics.body).to.match(/cordon_blocks_processed_total\{network="local"\} [1-9]/);
+      expect(metrics.body).to.match(/cordon_action_latency_seconds_count\{network="local"\} 1/);
+      expect((await get(`http://127.0.0.1:${port}/healthz`)).status).to.equal(200);
+
+      // No secret in any log line.
+      const output = JSON.stringify(keeper.logs) + keeper.text();
+      expect(output).to.not.include(TEST_KEYS.keeper.slice(2));
+
+      keeper.child.kill("SIGTERM");
+      expect(await keeper.exited, keeper.text()).to.equal(0);
+      expect(keeper.logs.some((l) => l.event === "shutdown" && l.signal === "SIGTERM")).to.equal(true);
+
+      const store = new Store(path.join(dir, "data", "local.db"), 31337);
+      try {
+        const [incident] = store.incidents();
+        expect(incident?.protocol).to.equal("vault");
+        expect(incident?.actionStatus).to.equal("mined");
+        expect(incident?.actionBlock).to.equal(Number(action.block));
+        expect(incident?.firstBlock).to.equal(exploitBlock);
+      } finally {
+        store.close();
+      }
+    } finally {
+      keeper.child.kill("SIGKILL");
+    }
+  });
+
+  it("killed in the middle of an incident and restarted, mines exactly one pause transaction", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const file = path.join(dir, "keeper.yml");
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), 0));
+    await chain.node.rpc("evm_setAutomine", [false]);
+
+    const first = runKeeper(["--config", file], ENV);
+    let second: ReturnType<typeof runKeeper> | undefined;
+    try {
+      await first.waitFor((l) => l.event === "network-ready");
+      // The exploit is mined by hand; the keeper's pause then waits in the mempool, unmined.
+      const exploit = protocol.vault.connect(protocol.attacker).getFunction("redeem")(
+        1_000n * E18,
+        protocol.attacker.address,
+        protocol.attacker.address,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await chain.node.rpc("evm_mine");
+      await exploit;
+      const exploitBlock = Number(await chain.node.rpc<string>("eth_blockNumber"));
+      await first.waitFor((l) => l.event === "responder-sent", 30_000);
+      first.child.kill("SIGKILL"); // mid-incident: the pause is sent, not mined
+      await first.exited;
+
+      second = runKeeper(["--config", file], ENV);
+      await second.waitFor((l) => l.event === "network-ready");
+      await chain.node.rpc("evm_setIntervalMining", [1000]);
+      await second.waitFor((l) => l.event === "action-resumed" || l.event === "action", 30_000);
+      const state = await until(
+        async () => BigInt(await protocol.hub.getFunction("state")()),
+        (s) => s === 1n,
+        10_000,
+      );
+      expect(state, "the hub is paused").to.equal(1n);
+      // Let the restarted keeper run on for a few blocks: it must not pause again.
+      const after = Number(await chain.node.rpc<string>("eth_blockNumber"));
+      await until(
+        async () => Number(await chain.node.rpc<string>("eth_blockNumber")),
+        (n) => n >= after + 3,
+        10_000,
+      );
+
+      const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
+      expect(sent, "exactly one transaction from the keeper across the crash").to.equal(1);
+      second.child.kill("SIGTERM");
+      expect(await second.exited).to.equal(0);
+
+      const store = new Store(path.join(dir, "data", "local.db"), 31337);
+      try {
+        const live = store.findingsFrom(exploitBlock);
+        const blocks = live.filter((f) => f.detector === "vault/big-withdrawal").map((f) => f.blockNumber);
+        expect(blocks, "the exploit block's finding is stored once").to.deep.equal([exploitBlock]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      first.child.kill("SIGKILL");
+      second?.child.kill("SIGKILL");
+    }
+  });
+});
