@@ -187,6 +187,8 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, at: (string | nu
       return `${shown} is a ${Array.isArray(value) ? "list" : typeof value}; expected a ${issue.expected}`;
     case "invalid_value":
       return `${shown} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "custom":
+      return issue.message;
     default:
       return `${shown}: ${issue.message}`;
   }
