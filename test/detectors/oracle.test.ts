@@ -100,6 +100,19 @@ describe("Oracle deviation detector", function () {
     expect(await evaluateLatest(detector, pool), "still stale: no repeat").to.deep.equal([]);
   });
 
+  it("forgets episodes opened above a reorg's ancestor, so the deviation is found again on the new chain", async function () {
+    const detector = oracleDeviationDetector(options);
+    const pool = freshPool();
+    expect(await evaluateLatest(detector, pool)).to.deep.equal([]);
+    const ancestor = (await blockRange(chain.node)).to;
+    await send(feed, "setAnswer", 2_100n * E8);
+    expect(await evaluateLatest(detector, pool)).to.have.length(1);
+    // That block is reorged out; on the new chain the feed deviates from the next block on.
+    await chain.node.rpc("evm_mine");
+    detector.onReorg?.(ancestor);
+    expect(await evaluateLatest(detector, pool)).to.have.length(1);
+  });
+
   describe("through a quorum, with one endpoint lying about state", function () {
     // The liar flips the last hex digit of every eth_call answer: decimals 8 reads as 0 and 18 as 16, so the feed
     // looks 10^6 times the reference's scale. Listed first, it is what a single-endpoint read gets.
