@@ -22,6 +22,14 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthersPlugin],
   tasks: cordonTasks,
   solidity: {
+    /** OpenZeppelin's proxies, built as they are for the watcher's privileged-events tests. */
+    npmFilesToBuild: [
+      "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol",
+      "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol",
+      "@openzeppelin/contracts/proxy/transparent/ProxyAdmin.sol",
+      "@openzeppelin/contracts/proxy/beacon/BeaconProxy.sol",
+      "@openzeppelin/contracts/proxy/beacon/UpgradeableBeacon.sol",
+    ],
     profiles: {
       /** Tests, coverage and lint: the legacy pipeline compiles fast. */
       default: {

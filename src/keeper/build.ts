@@ -7,9 +7,18 @@ import { pathToFileURL } from "node:url";
 
 import type { KeeperConfig, ResolvedDetector, ResolvedNetwork, ResolvedProtocol } from "../config/load.js";
 import type { Secrets } from "../config/secrets.js";
-import { invariantDetector } from "../detectors/invariant.js";
-import { largeTransferDetector, outflowVolumeDetector } from "../detectors/transfers.js";
-import type { Detector, Response } from "../detectors/types.js";
+import {
+  chainHaltDetector,
+  type Detector,
+  invariantDetector,
+  largeTransferDetector,
+  oracleDeviationDetector,
+  outflowVolumeDetector,
+  privilegedEventsDetector,
+  type Response,
+  rpcDivergenceDetector,
+  tvlDropDetector,
+} from "../detectors/index.js";
 import { CordonError } from "../errors.js";
 import { RpcPool } from "../rpc/pool.js";
 
@@ -87,6 +96,37 @@ export async function buildDetector(
       // The built-in response is the permissionless trip; a configured action replaces it.
       return response === undefined && detector.action === undefined ? built : withResponse(built, response, severity);
     }
+    case "tvl-drop":
+      return tvlDropDetector({
+        name,
+        token: a.token!,
+        holder: a.holder!,
+        windowBlocks: c.windowBlocks,
+        dropPercent: c.dropPercent,
+        severity,
+        response,
+      });
+    case "oracle-deviation":
+      return oracleDeviationDetector({
+        name,
+        feed: a.feed!,
+        reference: a.reference!,
+        maxDeviationBps: c.maxDeviationBps,
+        maxAgeSeconds: c.maxAgeSeconds,
+        severity,
+        response,
+      });
+    case "privileged-events":
+      return privilegedEventsDetector({
+        name,
+        contracts: c.contracts.map((_, i) => a[`contracts.${i}`]!),
+        severity,
+        response,
+      });
+    case "chain-halt":
+      return chainHaltDetector({ name, maxSilenceSeconds: c.maxSilenceSeconds, severity, response });
+    case "rpc-divergence":
+      return rpcDivergenceDetector({ name, severity });
     case "module": {
       const file = path.resolve(config.dir, c.module);
       let factory: unknown;
@@ -111,15 +151,13 @@ export async function buildDetector(
         options: c.options,
         response,
       })) as Detector;
-      if (typeof built?.evaluate !== "function") {
+      if (typeof built?.evaluate !== "function" && typeof built?.poll !== "function") {
         throw new CordonError(`detectors.${detector.name}.module: ${file} did not return a detector`, {
           details: "the default export must return an object with `name` and `evaluate` (or `poll`)",
         });
       }
       return built;
     }
-    default:
-      throw new CordonError(`detectors.${detector.name}: kind "${c.kind}" is not available in this build`);
   }
 }
 

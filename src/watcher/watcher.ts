@@ -15,7 +15,7 @@ export interface WatcherOptions {
   pool: RpcPool;
   store: Store;
   detectors: Detector[];
-  /** Contracts whose logs detectors see. */
+  /** Contracts whose logs detectors see (with every detector's own `addresses`). */
   addresses: string[];
   startBlock: number;
   /**
@@ -47,7 +47,11 @@ export class Watcher {
     this.follower = new Follower({
       pool: options.pool,
       store: options.store,
-      addresses: options.addresses,
+      addresses: [
+        ...new Set(
+          [...options.addresses, ...options.detectors.flatMap((d) => d.addresses ?? [])].map((a) => a.toLowerCase()),
+        ),
+      ],
       startBlock: options.startBlock,
       maxRange: options.maxRange,
       onRange: (range) => this.evaluate(range),
@@ -64,6 +68,7 @@ export class Watcher {
     const step = await this.follower.step();
     const findings = this.pending;
     this.pending = [];
+    findings.push(...(await this.poll()));
     const actions: TickResult["actions"] = [];
     const threshold = SEVERITY_RANK[this.options.respondAt ?? "high"];
     const choose = this.options.responder;
@@ -92,6 +97,21 @@ export class Watcher {
       }
       await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 250));
     }
+  }
+
+  /** Runs every detector's `poll` (what cannot wait for a new range) and stores its findings at once. */
+  private async poll(): Promise<DetectorFinding[]> {
+    const { pool, store } = this.options;
+    const context = { pool, now: Date.now(), head: pool.agreedHead };
+    const findings: DetectorFinding[] = [];
+    for (const detector of this.options.detectors) {
+      if (detector.poll === undefined) continue;
+      for (const finding of await detector.poll(context)) {
+        store.addFinding(finding);
+        findings.push(finding);
+      }
+    }
+    return findings;
   }
 
   private async evaluate(range: BlockRange): Promise<DetectorFinding[]> {

@@ -1,0 +1,14 @@
+/** Every built-in detector, and the plug-in interface a team's own detector implements. */
+export { chainHaltDetector, type ChainHaltOptions } from "./chain-halt.js";
+export { invariantDetector, type InvariantOptions } from "./invariant.js";
+export { oracleDeviationDetector, type OracleDeviationOptions } from "./oracle.js";
+export { privilegedEventsDetector, type PrivilegedEventsOptions } from "./privileged.js";
+export { rpcDivergenceDetector, type RpcDivergenceOptions } from "./rpc-divergence.js";
+export {
+  largeTransferDetector,
+  type LargeTransferOptions,
+  outflowVolumeDetector,
+  type OutflowVolumeOptions,
+} from "./transfers.js";
+export { tvlDropDetector, type TvlDropOptions } from "./tvl.js";
+export type { Detector, DetectorContext, DetectorFinding, PollContext, Response } from "./types.js";

@@ -1,0 +1,46 @@
+import { expect } from "chai";
+
+import { rpcDivergenceDetector } from "../../src/detectors/rpc-divergence.js";
+import { RpcPool } from "../../src/rpc/pool.js";
+import { Store } from "../../src/store/store.js";
+import { Watcher } from "../../src/watcher/watcher.js";
+import { type TestChain, startTestChain } from "../support/chain.js";
+
+describe("Watcher: poll detectors", function () {
+  this.timeout(60_000);
+  let chain: TestChain;
+
+  before(async function () {
+    chain = await startTestChain(["a", "b", "c"]);
+  });
+
+  after(async function () {
+    await chain?.stop();
+  });
+
+  it("stores a poll finding at once and returns it from tick(), whether or not new blocks arrived", async function () {
+    const pool = new RpcPool({ endpoints: chain.proxies.map((p) => ({ name: p.name, url: p.url })) });
+    const store = new Store(":memory:", 31337);
+    const head = Number(await chain.node.rpc<string>("eth_blockNumber"));
+    const watcher = new Watcher({ pool, store, detectors: [rpcDivergenceDetector()], addresses: [], startBlock: head });
+    try {
+      chain.proxies[0]!.fault = { kind: "lying" };
+      const first = await watcher.tick();
+      expect(first.processed).to.equal(1);
+      expect(first.findings.map((f) => [f.detector, f.data.kind, f.data.endpoint])).to.deep.equal([
+        ["rpc-divergence", "diverging", "a"],
+      ]);
+      expect(store.findingsFrom(0).map((f) => [f.detector, f.summary])).to.deep.equal([
+        ["rpc-divergence", first.findings[0]!.summary],
+      ]);
+
+      chain.proxies[0]!.fault = { kind: "none" };
+      const second = await watcher.tick();
+      expect(second.processed, "no new block").to.equal(0);
+      expect(second.findings.map((f) => f.data.kind)).to.deep.equal(["recovered"]);
+      expect(store.findingsFrom(0)).to.have.length(2);
+    } finally {
+      store.close();
+    }
+  });
+});
