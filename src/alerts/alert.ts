@@ -45,6 +45,9 @@ export function severityRank(severity: Severity): number {
 /** A delivery that failed. `status` is the HTTP status (undefined when no response came). Never holds the URL. */
 export class AlertDeliveryError extends CordonError {
   override name = "AlertDeliveryError";
+  /** How long the receiver asked us to wait (Retry-After), if it did. */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly sink: string,
     readonly status: number | undefined,
@@ -54,8 +57,6 @@ export class AlertDeliveryError extends CordonError {
     super(`${sink}: ${shortMessage}`, { retryable: options.retryable, details: options.details });
     this.retryAfterMs = options.retryAfterMs;
   }
-  /** How long the receiver asked us to wait (Retry-After), if it did. */
-  readonly retryAfterMs: number | undefined;
 }
 
 const TIMEOUT_MS = 10_000;

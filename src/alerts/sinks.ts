@@ -68,8 +68,8 @@ function slackMessage(alerts: Alert[]): { text: string; blocks: unknown[] } {
         type: "section",
         text: { type: "mrkdwn", text: clip(`*${SLACK_LABEL[only.severity]}*\n${escapeSlack(only.summary)}`, 3000) },
       },
-      // A section holds at most 10 fields.
-      ...chunk(list, 10).map((fields) => ({ type: "section", fields })),
+      // A section holds at most 10 fields, a message at most 50 blocks.
+      ...chunk(list.slice(0, 40), 10).map((fields) => ({ type: "section", fields })),
       {
         type: "context",
         elements: [
