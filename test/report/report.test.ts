@@ -3,24 +3,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import type { Contract, Wallet } from "ethers";
+import type { Contract } from "ethers";
 
 import type { Figures, LaneFigures } from "../../src/report/figures.js";
 import { buildReport, type Report, writeReport } from "../../src/report/report.js";
 import { renderTable } from "../../src/report/render/table.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
-import { deploy } from "../support/deploy.js";
-
-const E18 = 10n ** 18n;
-const HOUR = 3600;
-/** Offsets (seconds) from the anomaly's block T0 at which each incident starts, and the last block. */
-const T1 = 10_000;
-const T2 = 30_000;
-const T3 = 40_000;
-const T4 = 60_000;
-const END = 60_900;
+import { type TestChain, startTestChain } from "../support/chain.js";
+import { END, HOUR, PAUSE_KEY, T1, T2, T3, T4, buildSampleHistory } from "../support/report-history.js";
 
 describe("Downtime report: a history of five incidents rebuilt from the hub's events and the watcher's store", function () {
   this.timeout(120_000);
@@ -35,79 +26,10 @@ describe("Downtime report: a history of five incidents rebuilt from the hub's ev
   let detected: number;
   let pauseTx: string;
 
-  /** Mines the next transaction at exactly `time` and returns its receipt. */
-  async function at(time: number, contract: Contract, method: string, ...args: unknown[]) {
-    await chain.node.rpc("evm_setNextBlockTimestamp", [time]);
-    const tx = await contract.getFunction(method)(...args);
-    return (await tx.wait()) as { blockNumber: number; hash: string; blockHash: string };
-  }
-
   before(async function () {
     chain = await startTestChain([]);
     dir = mkdtempSync(path.join(tmpdir(), "cordon-report-"));
-    const deployer = await chain.wallet(TEST_KEYS.deployer);
-    const keeper = await chain.wallet(TEST_KEYS.keeper);
-    const as = (c: Contract, w: Wallet) => c.connect(w) as Contract;
-
-    // Governance is the deployer; the keeper is the only guardian. Guardian pauses last an hour, with no cooldown;
-    // scope 2 (liquidations) stays paused for 10 minutes after a resume.
-    const token = await deploy(deployer, "MockERC20", "contracts/mocks", ["USD Coin", "USDC", 18]);
-    hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], HOUR, 0]);
-    const vault = await deploy(deployer, "CordonVault", "contracts/sample", [
-      token.target,
-      "Vault",
-      "cv",
-      hub.target,
-      "0x0000000000000000000000000000000000000000",
-    ]);
-    const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
-    await (await hub.getFunction("addProtected")(vault.target)).wait();
-    await (await hub.getFunction("addProtected")(mock.target)).wait();
-    await (await hub.getFunction("setGrace")(1n << 2n, 600)).wait();
-    await (await token.getFunction("mint")(deployer.address, 1_000n * E18)).wait();
-    await (await token.getFunction("approve")(vault.target, 2n ** 255n)).wait();
-
-    // T0 is no later than the wall clock when the watcher stores its finding, so detection follows the anomaly.
-    const latest = Number((await chain.provider.getBlock("latest"))!.timestamp);
-    t0 = Math.max(latest + 1, Math.ceil(Date.now() / 1000));
-    while (Date.now() < t0 * 1000) await new Promise((r) => setTimeout(r, 100));
-
-    // Incident 1 (security): the anomaly at T0, the watcher's finding, a guardian pause 20 s later, recovery after
-    // 10 minutes, resume after 30 minutes; liquidations reopen 10 minutes after the resume.
-    const anomaly = await at(t0, vault, "deposit", 100n * E18, deployer.address);
-    anomalyBlock = anomaly.blockNumber;
-    store = new Store(path.join(dir, "watcher.db"), 31337);
-    store.addFinding({
-      blockNumber: anomalyBlock,
-      blockHash: anomaly.blockHash,
-      detector: "large-transfer",
-      severity: "critical",
-      summary: "100 USDC into the vault in one transaction",
-      data: {},
-    });
-    const { entry } = store.intend("pause:test:protocol:epoch-0", { kind: "pause", reason: 0x0101 });
-    const pause = await at(t0 + 20, as(hub, keeper), "pause", 0x0101);
-    pauseTx = pause.hash;
-    store.update(entry.key, { status: "mined", txHash: pauseTx });
-    await at(t0 + 620, hub, "enterRecovery", 0, 0x0101);
-    const checkpoint = await hub.getFunction("latestCheckpointId")();
-    await at(t0 + 1820, hub, "resume", checkpoint, [], 0x0101);
-
-    // Incident 2 (network): the guardian pauses withdrawals (scope 1); nobody confirms, it ends after an hour.
-    await at(t0 + T1, as(hub, keeper), "pauseScopes", 1n << 1n, 0x0201);
-    // Incident 3 (congestion): governance holds deposits (scope 0) for 30 minutes.
-    await at(t0 + T2, hub, "pauseScopes", 1n << 0n, 0x0301);
-    await at(t0 + T2 + 1800, hub, "unpauseScopes", 1n << 0n, 0x0301);
-    // Incident 4 (planned maintenance): governance pauses everything for two hours.
-    await at(t0 + T3, hub, "pause", 0x0401);
-    await at(t0 + T3 + 7200, hub, "unpause", 0x0401);
-    // Incident 5 (security): a protected contract's invariant fails; anyone trips the breaker. Still down at the end.
-    await (await mock.getFunction("setInvariantCode")(7)).wait();
-    await at(t0 + T4, hub, "tripOnInvariant", mock.target);
-    await chain.node.rpc("evm_mine", [t0 + END]);
-    lastBlock = Number(await chain.node.rpc<string>("eth_blockNumber"));
-
-    detected = store.findingsInBlocks(anomalyBlock, anomalyBlock)[0]!.createdAt / 1000;
+    ({ hub, t0, anomalyBlock, lastBlock, store, detected, pauseTx } = await buildSampleHistory(chain, dir));
     pool = new RpcPool({ endpoints: [{ name: "node", url: chain.node.url }] });
   });
 
@@ -161,7 +83,7 @@ describe("Downtime report: a history of five incidents rebuilt from the hub's ev
       expect(i1!.detection).to.deep.include({
         source: "watcher",
         detector: "large-transfer",
-        actionKey: "pause:test:protocol:epoch-0",
+        actionKey: PAUSE_KEY,
       });
       expect(i1!.pausedAt.time).to.equal(t0 + 20);
       expect(i1!.pauseTx).to.equal(pauseTx);

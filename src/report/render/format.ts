@@ -2,11 +2,11 @@
 import type { Stat } from "../figures.js";
 import { PROTOCOL_LANE } from "../history.js";
 
-/** "2d 03h 04m 05s", "4m 05s", "12s", "0.4s". */
+/** "2d 03h 04m 05s", "4m 05s", "12s", "19.9s" (tenths below a minute). */
 export function duration(seconds: number | undefined): string {
   if (seconds === undefined) return "-";
   if (seconds < 0) return `-${duration(-seconds)}`;
-  if (seconds < 10 && !Number.isInteger(seconds)) return `${seconds.toFixed(1)}s`;
+  if (seconds < 60 && Math.round(seconds * 10) % 10 !== 0) return `${seconds.toFixed(1)}s`;
   let s = Math.round(seconds);
   const d = Math.floor(s / 86_400);
   s -= d * 86_400;
