@@ -148,6 +148,9 @@ describe("Responder against a real node", function () {
     expect(outcome!.attempts).to.be.at.least(2);
     expect(await keeperNonce(), "one transaction mined for the action").to.equal(1);
     expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    // The spike is over: later tests start from an ordinary base fee.
+    await node.rpc("hardhat_setNextBlockBaseFeePerGas", [`0x${parseUnits("1", "gwei").toString(16)}`]);
+    await node.rpc("evm_mine");
   });
 
   it("re-decides when another transaction takes the guardian key's nonce", async function () {
