@@ -28,7 +28,8 @@ export interface Executor {
 }
 
 export interface Execution {
-  simulation: Simulation;
+  /** The successful simulation (a failed one throws). */
+  simulation: Extract<Simulation, { ok: true }>;
   /** Who had to sign, in words. */
   signers: string;
   /** The transaction hash; absent on a dry run. */
