@@ -162,4 +162,48 @@ export const cordonTasks = [
     })
     .setAction(() => import("./actions/resume.js"))
     .build(),
+
+  task(
+    ["cordon", "report"],
+    "Downtime record: uptime, windows, time to detect/pause/recover, revenue lost; table, JSON, Markdown, SVG. Example: npx hardhat cordon report --network localhost --hub 0x5FbDB2315678afecb367f032d93F642f64180aa3 --out report/",
+  )
+    .addOption({ name: "hub", description: "The CordonHub address", defaultValue: "" })
+    .addOption({ name: "out", description: "Directory for report.json, report.md, report.svg", defaultValue: "report" })
+    .addOption({
+      name: "fromBlock",
+      description: "First block of the period (default: the hub's deployment)",
+      defaultValue: "",
+    })
+    .addOption({ name: "toBlock", description: "Last block (default: the head)", defaultValue: "" })
+    .addOption({
+      name: "from",
+      description: "Period start: unix seconds or ISO date (instead of --from-block)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "to",
+      description: "Period end: unix seconds or ISO date (instead of --to-block)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "historyFromBlock",
+      description: "Where to start reading the hub's events (its deployment block; default 0)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "feesPerHour",
+      description: "Fees earned per hour, for the revenue-lost estimate",
+      defaultValue: "",
+    })
+    .addOption({ name: "feeRateBps", description: "Fee rate in bps (needs --volume-per-hour)", defaultValue: "" })
+    .addOption({ name: "volumePerHour", description: "Volume per hour the fee rate applies to", defaultValue: "" })
+    .addOption({
+      name: "store",
+      description: "The watcher's store file: dates anomalies and detections",
+      defaultValue: "",
+    })
+    .addOption({ name: "scopes", description: 'Scope names, e.g. "0=deposit,1=withdraw"', defaultValue: "" })
+    .addOption({ name: "rpc", description: "Comma-separated RPC URLs (default: the network's URL)", defaultValue: "" })
+    .setAction(() => import("./actions/report.js"))
+    .build(),
 ];

@@ -8,7 +8,8 @@ import { type KeeperConfig, loadConfig } from "../config/load.js";
 import { type Env, resolveSecrets } from "../config/secrets.js";
 import { CordonError } from "../errors.js";
 import { createLogger } from "../ops/logger.js";
-import { buildNotifier } from "./notifier.js";
+import { KeeperMetrics } from "../ops/metrics.js";
+import { buildNotifier } from "./alerts.js";
 import { replayBlock } from "./replay.js";
 import { Keeper } from "./service.js";
 
@@ -107,7 +108,9 @@ export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number
   const logger = createLogger(config.raw.log.level, io.stdout);
   let keeper: Keeper;
   try {
-    keeper = await Keeper.start({ config, secrets, logger, notifier: buildNotifier(config, secrets, logger) });
+    const metrics = new KeeperMetrics();
+    const notifier = buildNotifier(config, secrets, logger, metrics);
+    keeper = await Keeper.start({ config, secrets, logger, notifier, metrics });
   } catch (error) {
     logger.fatal({ event: "start-failed", error: (error as Error).message }, "the keeper could not start");
     return error instanceof CordonError && !error.retryable ? 2 : 1;

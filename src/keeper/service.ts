@@ -33,7 +33,9 @@ export interface KeeperOptions {
   /** Where alerts go (built from the config's `alerts`); absent: none. */
   notifier?: Notifier;
   /** Overrides the config's `metrics` (e.g. port 0 in tests); `false` disables the ops server. */
-  metrics?: { host: string; port: number } | false;
+  ops?: { host: string; port: number } | false;
+  /** The metrics to record into (shared with the notifier); default: new ones. */
+  metrics?: KeeperMetrics;
 }
 
 interface NetworkRuntime {
@@ -48,21 +50,23 @@ interface NetworkRuntime {
 }
 
 export class Keeper {
-  readonly metrics = new KeeperMetrics();
+  readonly metrics: KeeperMetrics;
   ops: OpsServer | undefined;
   private readonly runtimes: NetworkRuntime[] = [];
   private readonly controller = new AbortController();
   private running: Promise<void> | undefined;
   private readonly startedAt = Date.now();
 
-  private constructor(private readonly options: KeeperOptions) {}
+  private constructor(private readonly options: KeeperOptions) {
+    this.metrics = options.metrics ?? new KeeperMetrics();
+  }
 
   /** Builds every network's pipeline, checks the endpoints serve the configured chains, and starts the ops server. */
   static async start(options: KeeperOptions): Promise<Keeper> {
     const keeper = new Keeper(options);
     try {
       for (const network of options.config.networks) keeper.runtimes.push(await keeper.buildNetwork(network));
-      const ops = options.metrics ?? options.config.raw.metrics;
+      const ops = options.ops ?? options.config.raw.metrics;
       if (ops !== undefined && ops !== false) {
         keeper.ops = await startOpsServer({
           ...ops,

@@ -236,6 +236,38 @@ export class Store {
     }));
   }
 
+  /**
+   * Live findings of blocks `from` to `to` (inclusive), in block order then insertion order, with the time each was
+   * stored (ms since epoch). Read-only; the downtime report uses it to date detections.
+   */
+  findingsInBlocks(from: number, to: number): (Finding & { id: number; createdAt: number })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, block_number, block_hash, detector, severity, summary, data, created_at FROM findings
+         WHERE chain_id = ? AND block_number >= ? AND block_number <= ? AND retracted = 0 ORDER BY block_number, id`,
+      )
+      .all(this.chainId, from, to) as {
+      id: number;
+      block_number: number;
+      block_hash: string;
+      detector: string;
+      severity: Severity;
+      summary: string;
+      data: string;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      blockNumber: r.block_number,
+      blockHash: r.block_hash,
+      detector: r.detector,
+      severity: r.severity,
+      summary: r.summary,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      createdAt: r.created_at,
+    }));
+  }
+
   // ── outbox ──
 
   /**
@@ -276,6 +308,13 @@ export class Store {
 
   outboxEntry(key: string): OutboxEntry | undefined {
     const row = this.db.prepare("SELECT * FROM outbox WHERE key = ?").get(key) as Record<string, unknown> | undefined;
+    return row === undefined ? undefined : toEntry(row);
+  }
+
+  /** The entry whose last sent transaction is `txHash` (case-insensitive), if any. Read-only. */
+  outboxEntryByTx(txHash: string): OutboxEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM outbox WHERE lower(tx_hash) = lower(?)").get(txHash) as
+      Record<string, unknown> | undefined;
     return row === undefined ? undefined : toEntry(row);
   }
 

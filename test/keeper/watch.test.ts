@@ -10,15 +10,23 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "../../src/alerts/index.js";
 import { Store } from "../../src/store/store.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
 import { freePort } from "../support/hardhat-node.js";
+import { HttpReceiver } from "../support/http-receiver.js";
 import { runKeeper } from "../support/keeper-process.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
 const ENV = { CORDON_GUARDIAN_KEY: TEST_KEYS.keeper };
 
-function keeperConfig(chain: TestChain, protocol: SampleProtocol, dataDir: string, metricsPort: number): string {
+function keeperConfig(
+  chain: TestChain,
+  protocol: SampleProtocol,
+  dataDir: string,
+  metricsPort: number,
+  webhook?: string,
+): string {
   return `# written by the test, as a keeper would
 dataDir: ${dataDir}
 networks:
@@ -38,6 +46,7 @@ protocols:
       usdc: "${String(protocol.token.target)}"
       vault: "${String(protocol.vault.target)}"
     detectors: [big-withdrawal, vault-invariant]
+${webhook === undefined ? "" : "    alerts: [ops]\nalerts:\n  ops: { kind: webhook, url: { env: OPS_WEBHOOK_URL }, secret: { env: OPS_WEBHOOK_SECRET } }"}
 detectors:
   big-withdrawal:
     kind: large-transfer
@@ -95,12 +104,18 @@ describe("cordon watch, as a separate process", function () {
     const protocol = await deploySampleProtocol(chain);
     const port = await freePort();
     const file = path.join(dir, "keeper.yml");
-    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), port));
+    const receiver = await new HttpReceiver().start();
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), port, "ops"));
     chain.proxies[0]!.fault = { kind: "down" };
     await chain.node.rpc("evm_setAutomine", [false]);
     await chain.node.rpc("evm_setIntervalMining", [1000]);
 
-    const keeper = runKeeper(["--config", file], ENV);
+    const secret = "test-webhook-secret";
+    const keeper = runKeeper(["--config", file], {
+      ...ENV,
+      OPS_WEBHOOK_URL: receiver.url("/cordon"),
+      OPS_WEBHOOK_SECRET: secret,
+    });
     try {
       await keeper.waitFor((l) => l.event === "network-ready");
       const ready = await until(
@@ -133,9 +148,29 @@ describe("cordon watch, as a separate process", function () {
       expect(metrics.body).to.match(/cordon_action_latency_seconds_count\{network="local"\} 1/);
       expect((await get(`http://127.0.0.1:${port}/healthz`)).status).to.equal(200);
 
+      // The alert channel got a signed message about the pause.
+      const paused = await until(
+        async () => receiver.received.find((r) => r.body.includes("Cordon paused vault")),
+        (r) => r !== undefined,
+        10_000,
+      );
+      expect(paused, "a webhook alert about the pause").to.not.equal(undefined);
+      const { headers, body } = paused!;
+      expect(
+        verifyWebhookSignature(
+          secret,
+          headers[TIMESTAMP_HEADER.toLowerCase()],
+          body,
+          headers[SIGNATURE_HEADER.toLowerCase()],
+        ),
+        "signed with the configured secret",
+      ).to.equal(true);
+
       // No secret in any log line.
       const output = JSON.stringify(keeper.logs) + keeper.text();
       expect(output).to.not.include(TEST_KEYS.keeper.slice(2));
+      expect(output).to.not.include(secret);
+      expect(output).to.not.include(receiver.url("/cordon"));
 
       keeper.child.kill("SIGTERM");
       expect(await keeper.exited, keeper.text()).to.equal(0);
@@ -153,6 +188,7 @@ describe("cordon watch, as a separate process", function () {
       }
     } finally {
       keeper.child.kill("SIGKILL");
+      await receiver.stop();
     }
   });
 

@@ -120,6 +120,36 @@ describe("Responder against a real node", function () {
     expect(await keeperNonce(), "one transaction mined for the action").to.equal(1);
   });
 
+  it("rides out a base fee spike: critical replacements climb past the ordinary ceiling until one is mined", async function () {
+    await node.rpc("evm_setAutomine", [false]);
+    const latest = await node.rpc<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
+    const spike = parseUnits("100", "gwei"); // far above what the first attempt offers and above the 50 gwei ceiling
+    expect(2n * BigInt(latest.baseFeePerGas) + parseUnits("3", "gwei")).to.be.below(spike);
+    const pending = responder({ replaceAfterMs: 200 }).respond(PAUSE, "critical", "drain during congestion");
+    while (sends() < 3) await new Promise((r) => setTimeout(r, 50)); // the first attempt is out
+    // A sustained spike: every block's base fee is 100 gwei while the offer climbs 12.5% per replacement.
+    let outcome: Awaited<typeof pending> | undefined;
+    void pending.then((o) => (outcome = o));
+    for (let i = 0; i < 200 && outcome === undefined; i++) {
+      await node.rpc("hardhat_setNextBlockBaseFeePerGas", [`0x${spike.toString(16)}`]);
+      await node.rpc("evm_mine");
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(outcome?.status).to.equal("mined");
+    const tx = await node.rpc<{ maxFeePerGas: string }>("eth_getTransactionByHash", [outcome!.txHash]);
+    const block = await node.rpc<{ baseFeePerGas: string }>("eth_getBlockByNumber", [
+      `0x${outcome!.blockNumber!.toString(16)}`,
+      false,
+    ]);
+    expect(BigInt(tx.maxFeePerGas), "paid at least the block's base fee").to.be.at.least(BigInt(block.baseFeePerGas));
+    expect(BigInt(tx.maxFeePerGas), "an emergency may exceed the ordinary ceiling").to.be.above(
+      parseUnits("50", "gwei"),
+    );
+    expect(outcome!.attempts).to.be.at.least(2);
+    expect(await keeperNonce(), "one transaction mined for the action").to.equal(1);
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+  });
+
   it("re-decides when another transaction takes the guardian key's nonce", async function () {
     await node.rpc("evm_setAutomine", [false]);
     const pending = responder({ replaceAfterMs: 1_000 }).respond(PAUSE, "high", "drain");
