@@ -74,5 +74,11 @@ export default defineConfig({
       chainType: "l1",
       url: "http://127.0.0.1:8545",
     },
+    /** The task tests' `hardhat node` (test/governance/tasks.test.ts sets CORDON_TEST_RPC_URL to its loopback URL). */
+    cordonTest: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.CORDON_TEST_RPC_URL ?? "http://127.0.0.1:8545",
+    },
   },
 });

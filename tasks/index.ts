@@ -29,6 +29,141 @@ export const cordonTasks = [
     .build(),
 
   task(
+    ["cordon", "status"],
+    "Show the hub: state, paused scopes and when they end, limits, queue, guardians, checkpoints. Example: npx hardhat --network localhost cordon status --json",
+  )
+    .addFlag({ name: "json", description: "Print JSON for scripts instead of the table" })
+    .setAction(() => import("./actions/status.js"))
+    .build(),
+
+  task(
+    ["cordon", "pause"],
+    "Pause the protocol, or some scopes (guardian or governance); simulated first. Example: npx hardhat --network localhost cordon pause --scopes 1,2 --reason SECURITY_DRAIN --dry-run",
+  )
+    .addOption({
+      name: "scopes",
+      description: "Comma-separated scopes to pause (0..207); none: the whole protocol",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "reason",
+      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
+      defaultValue: "SECURITY_DRAIN",
+    })
+    .addOption({
+      name: "via",
+      description: "How to send: direct (a signer), safe (the deployment's Safe)",
+      defaultValue: "direct",
+    })
+    .addOption({
+      name: "from",
+      description: "The account to send from; empty: the network's first account",
+      defaultValue: "",
+    })
+    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
+    .addOption({
+      name: "export",
+      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/pause.js"))
+    .build(),
+
+  task(
+    ["cordon", "checkpoint"],
+    "Record a checkpoint of the protocol's state digest (guardian or governance). Example: npx hardhat --network localhost cordon checkpoint --reason SECURITY_DRAIN",
+  )
+    .addOption({
+      name: "reason",
+      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
+      defaultValue: "SECURITY_DRAIN",
+    })
+    .addOption({
+      name: "via",
+      description: "How to send: direct (a signer), safe (the deployment's Safe)",
+      defaultValue: "direct",
+    })
+    .addOption({
+      name: "from",
+      description: "The account to send from; empty: the network's first account",
+      defaultValue: "",
+    })
+    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
+    .addOption({
+      name: "export",
+      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/checkpoint.js"))
+    .build(),
+
+  task(
+    ["cordon", "recover"],
+    "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via safe",
+  )
+    .addOption({
+      name: "reason",
+      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
+      defaultValue: "SECURITY_DRAIN",
+    })
+    .addOption({
+      name: "checkpoint",
+      description: "The checkpoint the recovery restores to (default: a new one)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "via",
+      description: "How to send: direct (a signer), safe (the deployment's Safe)",
+      defaultValue: "direct",
+    })
+    .addOption({
+      name: "from",
+      description: "The account to send from; empty: the network's first account",
+      defaultValue: "",
+    })
+    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
+    .addOption({
+      name: "export",
+      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/recover.js"))
+    .build(),
+
+  task(
+    ["cordon", "resume"],
+    "Governance returns from Recovery to Active from the latest checkpoint. Example: npx hardhat --network localhost cordon resume --reason SECURITY_DRAIN --via safe --dry-run",
+  )
+    .addOption({
+      name: "reason",
+      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
+      defaultValue: "SECURITY_DRAIN",
+    })
+    .addOption({
+      name: "checkpoint",
+      description: "The checkpoint to resume from (default: the latest)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "via",
+      description: "How to send: direct (a signer), safe (the deployment's Safe)",
+      defaultValue: "direct",
+    })
+    .addOption({
+      name: "from",
+      description: "The account to send from; empty: the network's first account",
+      defaultValue: "",
+    })
+    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
+    .addOption({
+      name: "export",
+      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/resume.js"))
+    .build(),
+
+  task(
     ["cordon", "report"],
     "Downtime record: uptime, windows, time to detect/pause/recover, revenue lost; table, JSON, Markdown, SVG. Example: npx hardhat cordon report --network localhost --hub 0x5FbDB2315678afecb367f032d93F642f64180aa3 --out report/",
   )

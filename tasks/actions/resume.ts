@@ -1,0 +1,37 @@
+/**
+ * `npx hardhat cordon resume --reason <name|code> [--checkpoint <id>]`: governance returns from Recovery to Active
+ * from the latest checkpoint (the default), which must match the protocol's state now.
+ */
+import { Contract } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { CordonError } from "../../src/errors.js";
+import { governanceHubInterface } from "../../src/governance/abi.js";
+import { type ActionOptions, hubCall } from "../../src/governance/command.js";
+import { parseReason, reasonName } from "../../src/governance/reasons.js";
+import { governanceTask } from "./common.js";
+
+/** A checkpoint id as typed: a positive whole number. */
+export function parseCheckpointId(input: string): bigint {
+  if (!/^\d+$/.test(input) || BigInt(input) === 0n) {
+    throw new CordonError(`--checkpoint ${input} is not a checkpoint id`, {
+      details: "pass a positive number from `cordon status`'s checkpoints, or leave it out",
+    });
+  }
+  return BigInt(input);
+}
+
+export default async function resume(
+  args: ActionOptions & { reason: string; checkpoint: string },
+  hre: HardhatRuntimeEnvironment,
+): Promise<void> {
+  await governanceTask(hre, args, async ({ deployment, provider }) => {
+    const reason = parseReason(args.reason);
+    const hub = new Contract(deployment.hub, governanceHubInterface, provider);
+    const id =
+      args.checkpoint === ""
+        ? ((await hub.getFunction("latestCheckpointId")()) as bigint)
+        : parseCheckpointId(args.checkpoint);
+    return hubCall(deployment, "resume", [id, [], reason], `resume from checkpoint ${id} (${reasonName(reason)})`);
+  });
+}
