@@ -77,6 +77,11 @@ export class RpcPool {
     }
   }
 
+  /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
+  close(): void {
+    for (const endpoint of this.endpoints) endpoint.close();
+  }
+
   /**
    * Asks every endpoint for its latest block, then checks that those at the reference height agree on its hash.
    * Returns the health of every endpoint.
