@@ -1,10 +1,12 @@
 /**
  * The pipeline: RPC pool -> follower -> detectors -> responder -> store. One `tick` follows the chain to the agreed
  * head, runs every detector on each new range, stores the findings with the cursor, and acts on those at or above the
- * response threshold. `run` ticks until its signal aborts.
+ * response threshold. `run` ticks until its signal aborts, on each new head a WebSocket subscription announces, and
+ * by polling while no subscription is alive.
  */
 import type { Detector, DetectorFinding } from "../detectors/types.js";
 import { type BlockRange, Follower, type StepResult } from "../follower/follower.js";
+import { HeadSource, type HeadSourceOptions } from "../follower/heads.js";
 import type { ActionOutcome, Responder } from "../responder/responder.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { Severity, Store } from "../store/store.js";
@@ -23,8 +25,10 @@ export interface WatcherOptions {
   /** Findings at or above this severity get their response. Default "high". */
   respondAt?: Severity;
   maxRange?: number;
-  /** Milliseconds between ticks. Default 250. */
+  /** Milliseconds between ticks while no head subscription is alive (see {@link HeadSource}). Default 250. */
   pollIntervalMs?: number;
+  /** The head source's safety-net poll and silence limit. */
+  heads?: Pick<HeadSourceOptions, "safetyPollMs" | "silenceMs">;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -70,16 +74,29 @@ export class Watcher {
     return { ...step, findings, actions };
   }
 
-  /** Ticks until `signal` aborts; errors are logged and the next tick tries again. */
+  /** Ticks on each new head (or poll) until `signal` aborts; errors are logged and the next tick tries again. */
   async run(signal: AbortSignal): Promise<void> {
     await this.options.responder?.resumeUnfinished();
-    while (!signal.aborted) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.options.log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
+    const { pool, log } = this.options;
+    const heads = new HeadSource({
+      pool,
+      pollIntervalMs: this.options.pollIntervalMs ?? 250,
+      ...this.options.heads,
+      log,
+    });
+    heads.start();
+    try {
+      while (!signal.aborted) {
+        let head: number | undefined;
+        try {
+          head = (await this.tick()).head;
+        } catch (error) {
+          log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
+        }
+        await heads.wait(signal, head);
       }
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 250));
+    } finally {
+      heads.stop();
     }
   }
 
