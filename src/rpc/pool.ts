@@ -1,4 +1,4 @@
-import { keccak256 } from "ethers";
+import { keccak256 } from "ethers/crypto";
 
 import { type BlockHead, Endpoint, type EndpointConfig, parseHead } from "./endpoint.js";
 import { CordonError } from "../errors.js";
