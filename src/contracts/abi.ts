@@ -1,5 +1,5 @@
 /** The slices of Cordon's and ERC-20's ABIs the watcher uses, as human-readable fragments. */
-import { Interface } from "ethers";
+import { Interface } from "ethers/abi";
 
 export const hubInterface = new Interface([
   "function pause(uint16 reason)",

@@ -2,9 +2,9 @@
  * Detectors over ERC-20 Transfer logs: a single large transfer out of a protocol contract, and the outflow volume
  * out of it over a sliding window of blocks.
  */
-import { getAddress } from "ethers";
+import { getAddress } from "ethers/address";
 
-import { erc20Interface, TRANSFER_TOPIC } from "../contracts/abi.js";
+import { TRANSFER_TOPIC } from "../contracts/abi.js";
 import type { Log } from "../follower/follower.js";
 import type { Severity } from "../store/store.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
@@ -13,24 +13,35 @@ interface TransferOut {
   blockNumber: number;
   blockHash: string;
   tx: string;
+  /** Lower-case; checksummed only when it goes into a finding. */
   to: string;
   value: bigint;
 }
 
+/**
+ * The ERC-20 Transfers of `token` out of `from` in `logs`. Decoded straight from the words (`from` and `to` are the
+ * low 20 bytes of topics 1 and 2, the value the first data word) rather than through an ABI decoder: on a catch-up
+ * this runs for every log of every watched contract, and the decoder's hashing and checksumming cost more than
+ * everything else together. Logs that are not a standard Transfer (e.g. ERC-721's, with an indexed id and no data)
+ * are skipped, as the decoder would.
+ */
+const ADDRESS_WORD_PREFIX = `0x${"0".repeat(24)}`;
+
 function transfersOut(logs: Log[], token: string, from: string): TransferOut[] {
   const tokenLc = token.toLowerCase();
-  const fromLc = from.toLowerCase();
+  const fromWord = `${ADDRESS_WORD_PREFIX}${from.toLowerCase().slice(2)}`;
   const out: TransferOut[] = [];
   for (const log of logs) {
-    if (log.address !== tokenLc || log.topics[0] !== TRANSFER_TOPIC || log.topics.length < 3) continue;
-    const parsed = erc20Interface.parseLog({ topics: log.topics, data: log.data });
-    if (parsed === null || String(parsed.args.from).toLowerCase() !== fromLc) continue;
+    if (log.address !== tokenLc || log.topics.length !== 3 || log.topics[0] !== TRANSFER_TOPIC) continue;
+    const fromTopic = log.topics[1]!;
+    if ((fromTopic !== fromWord && fromTopic.toLowerCase() !== fromWord) || log.data.length < 66) continue;
+    if (!log.topics[2]!.startsWith(ADDRESS_WORD_PREFIX)) continue; // not an address: the decoder would refuse it
     out.push({
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
       tx: log.transactionHash,
-      to: getAddress(String(parsed.args.to)),
-      value: BigInt(parsed.args.value as bigint),
+      to: `0x${log.topics[2]!.slice(26).toLowerCase()}`,
+      value: BigInt(log.data.length === 66 ? log.data : log.data.slice(0, 66)),
     });
   }
   return out;
@@ -53,15 +64,18 @@ export function largeTransferDetector(options: LargeTransferOptions): Detector {
     evaluate({ range }: DetectorContext): DetectorFinding[] {
       return transfersOut(range.logs, options.token, options.from)
         .filter((t) => t.value >= options.threshold)
-        .map((t) => ({
-          blockNumber: t.blockNumber,
-          blockHash: t.blockHash,
-          detector: options.name ?? "large-transfer",
-          severity: options.severity ?? "high",
-          summary: `${t.value} of ${options.token} left ${options.from} to ${t.to} in one transfer (threshold ${options.threshold})`,
-          data: { tx: t.tx, to: t.to, value: t.value.toString(), threshold: options.threshold.toString() },
-          response: options.response,
-        }));
+        .map((t) => {
+          const to = getAddress(t.to);
+          return {
+            blockNumber: t.blockNumber,
+            blockHash: t.blockHash,
+            detector: options.name ?? "large-transfer",
+            severity: options.severity ?? "high",
+            summary: `${t.value} of ${options.token} left ${options.from} to ${to} in one transfer (threshold ${options.threshold})`,
+            data: { tx: t.tx, to, value: t.value.toString(), threshold: options.threshold.toString() },
+            response: options.response,
+          };
+        });
     },
   };
 }
@@ -88,7 +102,9 @@ export function outflowVolumeDetector(options: OutflowVolumeOptions): Detector {
       const findings: DetectorFinding[] = [];
       const byBlock = new Map<number, TransferOut[]>();
       for (const t of transfersOut(range.logs, options.token, options.from)) {
-        byBlock.set(t.blockNumber, [...(byBlock.get(t.blockNumber) ?? []), t]);
+        const block = byBlock.get(t.blockNumber);
+        if (block === undefined) byBlock.set(t.blockNumber, [t]);
+        else block.push(t);
       }
       for (const block of [...byBlock.keys()].sort((a, b) => a - b)) {
         const transfers = byBlock.get(block)!;

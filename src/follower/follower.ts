@@ -1,6 +1,6 @@
 /**
  * Follows one chain from a durable cursor: catches up in batched `eth_getLogs` ranges that shrink when a provider
- * refuses a range and grow back after, detects reorgs by comparing stored block hashes with the chain, retracts the
+ * refuses a range or returns more logs than a range should hold, and grow back after, detects reorgs by comparing stored block hashes with the chain, retracts the
  * findings of reorged blocks and processes the new ones. No block is skipped and none is processed twice: a range's
  * findings are stored in the same transaction that moves the cursor past it.
  */
@@ -50,6 +50,12 @@ export interface FollowerOptions {
   startBlock: number;
   /** The largest `eth_getLogs` range tried; it halves when a provider refuses a range. Default 2,000. */
   maxRange?: number;
+  /**
+   * How many logs a range should return at most: after a denser range, the next is sized to this many at the same
+   * density. It keeps each response (and the memory it takes) small, and under the result limits many providers
+   * have (often 10,000 logs). Default 2,000.
+   */
+  maxLogsPerRange?: number;
   /** Turns a range into findings; they are stored atomically with the cursor move. */
   onRange: (range: BlockRange) => Promise<Finding[]> | Finding[];
   /** Told about a reorg after the store has rewound to `ancestor` and retracted `retracted`. */
@@ -78,9 +84,11 @@ export class Follower {
   private ceiling: number;
   private successesSinceRefusal = 0;
   readonly maxRange: number;
+  readonly maxLogsPerRange: number;
 
   constructor(private readonly options: FollowerOptions) {
     this.maxRange = options.maxRange ?? 2_000;
+    this.maxLogsPerRange = options.maxLogsPerRange ?? 2_000;
     this.range = this.maxRange;
     this.ceiling = this.maxRange;
   }
@@ -156,9 +164,11 @@ export class Follower {
     if (after.hash !== before.hash) return undefined; // reorg while fetching
     const logs = raw.filter((l) => l.removed !== true).map(toLog);
     if (logs.some((l) => l.blockNumber === to && l.blockHash !== after.hash)) return undefined;
-    // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change).
+    // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change). Never
+    // beyond the size that would hold `maxLogsPerRange` logs at this range's density.
     if (++this.successesSinceRefusal % 100 === 0) this.ceiling = this.maxRange;
-    this.range = Math.min(this.ceiling, this.range * 2);
+    const bySize = Math.floor(((to - from + 1) * this.maxLogsPerRange) / Math.max(1, raw.length));
+    this.range = Math.max(1, Math.min(this.ceiling, this.range * 2, bySize));
     return { from, to, head: after, logs };
   }
 

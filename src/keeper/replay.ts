@@ -2,13 +2,13 @@
  * `--replay <block>`: evaluates one block with every configured detector and returns the findings, without acting,
  * alerting or touching the store. The block and its logs come through the same RPC pool as in a run.
  */
-import type { KeeperConfig } from "../config/load.js";
+import type { KeeperConfig, ResolvedNetwork } from "../config/load.js";
 import type { Secrets } from "../config/secrets.js";
 import type { DetectorFinding } from "../detectors/types.js";
 import { CordonError } from "../errors.js";
 import { toLog } from "../follower/follower.js";
 import { parseHead } from "../rpc/endpoint.js";
-import { hexNumber } from "../rpc/pool.js";
+import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import { buildDetector, buildPool } from "./build.js";
 
 export interface ReplayResult {
@@ -23,30 +23,43 @@ export async function replayBlock(config: KeeperConfig, secrets: Secrets, block:
   const results: ReplayResult[] = [];
   for (const network of config.networks) {
     const pool = buildPool(network, secrets);
-    await pool.refresh();
-    const raw = await pool.request<unknown>("eth_getBlockByNumber", [hexNumber(block), false]);
-    if (raw === null) {
-      throw new CordonError(`--replay ${block}: ${network.name} has no block ${block} yet`, {
-        details: `the newest block a quorum agrees on is ${pool.agreedHead?.number ?? "unknown"}; pass a block at or below it`,
-      });
+    try {
+      results.push(await replayNetwork(config, network, pool, block));
+    } finally {
+      pool.close();
     }
-    const head = parseHead("pool", raw);
-    const addresses = [
-      ...new Set(network.protocols.flatMap((p) => p.detectors.flatMap((d) => Object.values(d.addresses)))),
-    ];
-    const rawLogs = await pool.request<Record<string, string | string[] | boolean>[]>("eth_getLogs", [
-      { address: addresses, blockHash: head.hash },
-    ]);
-    const logs = rawLogs.filter((l) => l.removed !== true).map(toLog);
-    const range = { from: block, to: block, head, logs };
-    const findings: DetectorFinding[] = [];
-    for (const protocol of network.protocols) {
-      for (const resolved of protocol.detectors) {
-        const detector = await buildDetector(config, protocol, resolved);
-        findings.push(...(await detector.evaluate({ pool, range })));
-      }
-    }
-    results.push({ network: network.name, block, hash: head.hash, logs: logs.length, findings });
   }
   return results;
+}
+
+async function replayNetwork(
+  config: KeeperConfig,
+  network: ResolvedNetwork,
+  pool: RpcPool,
+  block: number,
+): Promise<ReplayResult> {
+  await pool.refresh();
+  const raw = await pool.request<unknown>("eth_getBlockByNumber", [hexNumber(block), false]);
+  if (raw === null) {
+    throw new CordonError(`--replay ${block}: ${network.name} has no block ${block} yet`, {
+      details: `the newest block a quorum agrees on is ${pool.agreedHead?.number ?? "unknown"}; pass a block at or below it`,
+    });
+  }
+  const head = parseHead("pool", raw);
+  const addresses = [
+    ...new Set(network.protocols.flatMap((p) => p.detectors.flatMap((d) => Object.values(d.addresses)))),
+  ];
+  const rawLogs = await pool.request<Record<string, string | string[] | boolean>[]>("eth_getLogs", [
+    { address: addresses, blockHash: head.hash },
+  ]);
+  const logs = rawLogs.filter((l) => l.removed !== true).map(toLog);
+  const range = { from: block, to: block, head, logs };
+  const findings: DetectorFinding[] = [];
+  for (const protocol of network.protocols) {
+    for (const resolved of protocol.detectors) {
+      const detector = await buildDetector(config, protocol, resolved);
+      findings.push(...(await detector.evaluate({ pool, range })));
+    }
+  }
+  return { network: network.name, block, hash: head.hash, logs: logs.length, findings };
 }

@@ -106,7 +106,10 @@ export class Keeper {
   private async closeOnce(): Promise<void> {
     await this.options.notifier?.close();
     await this.ops?.close();
-    for (const r of this.runtimes) r.store.close();
+    for (const r of this.runtimes) {
+      r.pool.close(); // WebSocket endpoints hold sockets open
+      r.store.close();
+    }
   }
 
   live(): Check {

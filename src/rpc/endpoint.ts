@@ -5,6 +5,7 @@ import {
   RpcTimeoutError,
   RpcTransportError,
 } from "./errors.js";
+import { RpcSocket, WS_STATUS } from "./socket.js";
 
 export interface EndpointConfig {
   /** A name for logs and metrics (never the URL, which may carry an API key). */
@@ -12,6 +13,8 @@ export interface EndpointConfig {
   url: string;
   /** Milliseconds before a request counts as failed. Default 4,000. */
   timeoutMs?: number;
+  /** For a `ws://` or `wss://` URL: the longest wait between reconnection attempts, ms. Default 5,000. */
+  maxReconnectMs?: number;
 }
 
 export interface BlockHead {
@@ -34,11 +37,16 @@ export interface EndpointStats {
 
 const ERROR_WINDOW_MS = 60_000;
 
-/** One JSON-RPC endpoint over HTTP, with the statistics the pool scores it by. */
+/**
+ * One JSON-RPC endpoint, over HTTP or (for a `ws://` or `wss://` URL) over one WebSocket, with the statistics the
+ * pool scores it by. Both transports fail with the same error types and count in the same statistics.
+ */
 export class Endpoint {
   readonly name: string;
   readonly url: string;
   readonly timeoutMs: number;
+  /** The WebSocket connection, for a `ws://` or `wss://` endpoint (subscriptions go through it). */
+  readonly socket: RpcSocket | undefined;
   head: BlockHead | undefined;
   readonly stats: EndpointStats = {
     latencyMs: 0,
@@ -54,6 +62,18 @@ export class Endpoint {
     this.name = config.name;
     this.url = config.url;
     this.timeoutMs = config.timeoutMs ?? 4_000;
+    if (/^wss?:\/\//i.test(config.url)) {
+      this.socket = new RpcSocket(config.name, config.url, {
+        connectTimeoutMs: this.timeoutMs,
+        minReconnectMs: 100,
+        maxReconnectMs: config.maxReconnectMs ?? 5_000,
+      });
+    }
+  }
+
+  /** Closes the WebSocket, if any, for good. */
+  close(): void {
+    this.socket?.close();
   }
 
   /** Sends one request; records latency or the error; throws a typed {@link CordonError} on failure. */
@@ -70,6 +90,10 @@ export class Endpoint {
   }
 
   private async send<T>(method: string, params: unknown[]): Promise<T> {
+    if (this.socket !== undefined) {
+      const envelope = await this.socket.request(method, params, this.timeoutMs);
+      return unwrap<T>(this.name, method, WS_STATUS, envelope, () => JSON.stringify(envelope));
+    }
     let response: Response;
     try {
       response = await fetch(this.url, {
@@ -100,17 +124,7 @@ export class Endpoint {
     } catch {
       throw new RpcGarbageError(this.name, method, response.status, text);
     }
-    if (typeof body !== "object" || body === null || !("jsonrpc" in body)) {
-      throw new RpcGarbageError(this.name, method, response.status, text);
-    }
-    const envelope = body as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
-    if (envelope.error !== undefined) {
-      const code = typeof envelope.error.code === "number" ? envelope.error.code : -1;
-      const message = typeof envelope.error.message === "string" ? envelope.error.message : "unknown error";
-      throw new RpcResponseError(this.name, method, code, message, envelope.error.data);
-    }
-    if (!("result" in envelope)) throw new RpcGarbageError(this.name, method, response.status, text);
-    return envelope.result as T;
+    return unwrap<T>(this.name, method, response.status, body, () => text);
   }
 
   private recordSuccess(latencyMs: number): void {
@@ -133,6 +147,21 @@ export class Endpoint {
     while (this.errorTimes.length > 0 && this.errorTimes[0]! < cutoff) this.errorTimes.shift();
     this.stats.recentErrors = this.errorTimes.length;
   }
+}
+
+/** The result of a parsed JSON-RPC response, or the typed error it carries (or that it is not one). */
+function unwrap<T>(endpoint: string, method: string, status: number, body: unknown, text: () => string): T {
+  if (typeof body !== "object" || body === null || !("jsonrpc" in body)) {
+    throw new RpcGarbageError(endpoint, method, status, text());
+  }
+  const envelope = body as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+  if (envelope.error !== undefined) {
+    const code = typeof envelope.error.code === "number" ? envelope.error.code : -1;
+    const message = typeof envelope.error.message === "string" ? envelope.error.message : "unknown error";
+    throw new RpcResponseError(endpoint, method, code, message, envelope.error.data);
+  }
+  if (!("result" in envelope)) throw new RpcGarbageError(endpoint, method, status, text());
+  return envelope.result as T;
 }
 
 /** Parses a JSON-RPC block object into a head, or throws if it is not one. */

@@ -1,4 +1,4 @@
-import { keccak256 } from "ethers";
+import { keccak256 } from "ethers/crypto";
 
 import { type BlockHead, Endpoint, type EndpointConfig, parseHead } from "./endpoint.js";
 import { CordonError } from "../errors.js";
@@ -75,6 +75,11 @@ export class RpcPool {
         details: `${this.endpoints.length} endpoints are configured`,
       });
     }
+  }
+
+  /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
+  close(): void {
+    for (const endpoint of this.endpoints) endpoint.close();
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
  * The pipeline: RPC pool -> follower -> detectors -> responder -> store. One `tick` follows the chain to the agreed
  * head, runs every detector on each new range, stores the findings with the cursor, and acts on those at or above the
- * response threshold. `run` ticks until its signal aborts.
+ * response threshold. `run` ticks until its signal aborts, on each new head a WebSocket subscription announces, and
+ * by polling while no subscription is alive.
  */
 import type { Detector, DetectorFinding } from "../detectors/types.js";
 import { type BlockRange, Follower, type StepResult } from "../follower/follower.js";
+import { HeadSource, type HeadSourceOptions } from "../follower/heads.js";
 import type { ActionOutcome, Responder } from "../responder/responder.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { Severity, Store } from "../store/store.js";
@@ -26,8 +28,10 @@ export interface WatcherOptions {
   /** Findings at or above this severity get their response. Default "high". */
   respondAt?: Severity;
   maxRange?: number;
-  /** Milliseconds between ticks. Default 250. */
+  /** Milliseconds between ticks while no head subscription is alive (see {@link HeadSource}). Default 250. */
   pollIntervalMs?: number;
+  /** The head source's safety-net poll and silence limit. */
+  heads?: Pick<HeadSourceOptions, "safetyPollMs" | "silenceMs">;
   log?: (event: string, fields: Record<string, unknown>) => void;
   /** Told about every tick's result, or its error (metrics, alerts, incidents). */
   onTick?: (result: TickResult | undefined, error?: unknown) => Promise<void> | void;
@@ -82,20 +86,34 @@ export class Watcher {
     return { ...step, findings, actions };
   }
 
-  /** Ticks until `signal` aborts; errors are logged and the next tick tries again. */
+  /** Ticks on each new head (or poll) until `signal` aborts; errors are logged and the next tick tries again. */
   async run(signal: AbortSignal): Promise<void> {
     // A routing function's responders are resumed by whoever made them.
     const responder = this.options.responder;
     if (typeof responder === "object") await responder.resumeUnfinished();
-    while (!signal.aborted) {
-      try {
-        const result = await this.tick();
-        await this.options.onTick?.(result);
-      } catch (error) {
-        this.options.log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
-        await this.options.onTick?.(undefined, error);
+    const { pool, log } = this.options;
+    const heads = new HeadSource({
+      pool,
+      pollIntervalMs: this.options.pollIntervalMs ?? 250,
+      ...this.options.heads,
+      log,
+    });
+    heads.start();
+    try {
+      while (!signal.aborted) {
+        let head: number | undefined;
+        try {
+          const result = await this.tick();
+          head = result.head;
+          await this.options.onTick?.(result);
+        } catch (error) {
+          log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
+          await this.options.onTick?.(undefined, error);
+        }
+        await heads.wait(signal, head);
       }
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 250));
+    } finally {
+      heads.stop();
     }
   }
 

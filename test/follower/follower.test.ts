@@ -60,13 +60,14 @@ describe("Follower against a real node", function () {
   }
 
   /** A follower that records every block it is given and makes one finding per Transfer. */
-  function follower(store: Store, seen: number[], options: { maxRange?: number } = {}) {
+  function follower(store: Store, seen: number[], options: { maxRange?: number; maxLogsPerRange?: number } = {}) {
     return new Follower({
       pool: pool(),
       store,
       addresses: [String(token.target)],
       startBlock,
       maxRange: options.maxRange,
+      maxLogsPerRange: options.maxLogsPerRange,
       onRange: (range: BlockRange): Finding[] => {
         for (let b = range.from; b <= range.to; b++) seen.push(b);
         return range.logs
@@ -109,6 +110,20 @@ describe("Follower against a real node", function () {
     await f.step();
     expect(proxies.reduce((n, p) => n + p.refusedLogRanges, 0)).to.equal(before);
     expect(store.findingsFrom(0)).to.have.length(18); // 12, then 6 more
+    store.close();
+  });
+
+  it("sizes ranges to hold at most maxLogsPerRange logs at the density it finds, every block exactly once", async function () {
+    const store = new Store(path.join(dir, "w.db"), 31337);
+    const seen: number[] = [];
+    const f = follower(store, seen, { maxRange: 64, maxLogsPerRange: 2 });
+    await f.step();
+    await mint(8); // 8 blocks in a row with one Transfer each
+    await f.step();
+    expectEachOnce(seen, startBlock, Number(await node.rpc<string>("eth_blockNumber")));
+    // The last blocks hold one Transfer each: two of them hold the budget (without it the range would be 64).
+    expect(f.currentRange).to.equal(2);
+    expect(store.findingsFrom(0).length).to.be.at.least(8);
     store.close();
   });
 

@@ -33,7 +33,13 @@ networks:
   local:
     chainId: 31337
     endpoints:
-${chain.proxies.map((p) => `      - { name: ${p.name}, url: "${p.url}", timeoutMs: 1000 }`).join("\n")}
+${chain.proxies
+  // The last endpoint speaks WebSocket: new heads by subscription, requests over the same socket.
+  .map(
+    (p, i, all) =>
+      `      - { name: ${p.name}, url: "${i === all.length - 1 ? p.url.replace("http", "ws") : p.url}", timeoutMs: 1000 }`,
+  )
+  .join("\n")}
     pollIntervalMs: 100
     startBlock: latest
 keys:

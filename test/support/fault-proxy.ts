@@ -2,8 +2,15 @@
  * A JSON-RPC proxy on loopback that forwards to a real node and injects faults on demand: down, slow, stale (serving
  * an old head), lying (wrong block hashes and state), rate-limited (HTTP 429), garbage bodies and error envelopes.
  * Tests flip its `fault` at run time and read `calls` to see what reached it.
+ *
+ * WebSocket upgrades on the same port are piped byte for byte to the node over TCP (see `wsUrl`), with the faults
+ * that make sense below the message level: down (upgrades refused, live sockets cut on their next byte), slow (each
+ * chunk to the node delayed) and garbage (each chunk to the node swallowed and answered with a text frame that is not
+ * JSON-RPC). Other faults pass WebSocket traffic through. `dropSockets()` cuts every live WebSocket at once.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 import { freePort } from "./hardhat-node.js";
 
@@ -33,6 +40,12 @@ export function corrupt(value: string): string {
   return value.slice(0, -1) + (last === "0" ? "1" : "0");
 }
 
+/** An unmasked server-to-client WebSocket text frame (payloads under 126 bytes). */
+function textFrame(text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+}
+
 export class FaultProxy {
   fault: Fault = { kind: "none" };
   /** Like many providers, refuse `eth_getLogs` over more than this many blocks (undefined: no limit). */
@@ -40,9 +53,13 @@ export class FaultProxy {
   /** How many `eth_getLogs` requests were refused for exceeding `maxLogRange`. */
   refusedLogRanges = 0;
   readonly calls = new Map<string, number>();
+  /** WebSocket connections accepted (each upgrade piped to the node). */
+  wsConnections = 0;
   url = "";
   private server: Server | undefined;
   private port = 0;
+  /** Live WebSockets: the client's socket and the proxy's connection to the node. */
+  private readonly sockets = new Map<Duplex, Socket>();
 
   constructor(
     readonly upstream: string,
@@ -54,21 +71,84 @@ export class FaultProxy {
     this.port = this.port || (await freePort());
     this.url = `http://127.0.0.1:${this.port}`;
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
     return this;
   }
 
-  /** Stops listening: new connections are refused, as for a dead host. `start()` brings it back on the same port. */
+  /** The proxy's address for WebSocket clients. */
+  get wsUrl(): string {
+    return this.url.replace(/^http/, "ws");
+  }
+
+  /**
+   * Stops listening: new connections are refused and live WebSockets cut, as for a dead host. `start()` brings it
+   * back on the same port.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (server === undefined) return;
+    this.dropSockets();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Cuts every live WebSocket (both sides), as a network blip would. Returns how many were cut. */
+  dropSockets(): number {
+    const cut = this.sockets.size;
+    for (const [client, upstream] of this.sockets) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.sockets.clear();
+    return cut;
+  }
+
   count(method: string): number {
     return this.calls.get(method) ?? 0;
+  }
+
+  /** Pipes a WebSocket upgrade to the node over TCP, replaying the upgrade request, with faults per chunk. */
+  private upgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
+    if (this.fault.kind === "down") {
+      client.destroy();
+      return;
+    }
+    const target = new URL(this.upstream);
+    const upstream = connect(Number(target.port), target.hostname);
+    this.sockets.set(client, upstream);
+    this.wsConnections += 1;
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+    };
+    client.on("close", cut).on("error", cut);
+    upstream.on("close", cut).on("error", cut);
+    upstream.once("connect", () => {
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+    });
+    client.on("data", (chunk: Buffer) => {
+      const fault = this.fault;
+      if (fault.kind === "down") return cut();
+      if (fault.kind === "garbage") {
+        client.write(textFrame("<html>502 Bad Gateway</html>"));
+        return;
+      }
+      if (fault.kind === "slow") {
+        setTimeout(() => upstream.destroyed || upstream.write(chunk), fault.delayMs);
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      if (this.fault.kind === "down") return cut();
+      client.write(chunk);
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
