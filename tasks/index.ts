@@ -5,6 +5,29 @@
  */
 import { emptyTask, task } from "hardhat/config";
 
+/** Options every state-changing task shares: the reason, how to send and from whom, simulate only, or export. */
+const REASON = {
+  name: "reason",
+  description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
+  defaultValue: "SECURITY_DRAIN",
+} as const;
+const VIA = {
+  name: "via",
+  description: "How to send: direct (a signer), safe (the deployment's Safe)",
+  defaultValue: "direct",
+} as const;
+const FROM = {
+  name: "from",
+  description: "The account to send from; empty: the network's first account",
+  defaultValue: "",
+} as const;
+const DRY_RUN = { name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" } as const;
+const EXPORT = {
+  name: "export",
+  description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+  defaultValue: "",
+} as const;
+
 export const cordonTasks = [
   emptyTask("cordon", "Cordon: guard, watch, operate and report on a protocol (see each task's --help)").build(),
 
@@ -45,27 +68,11 @@ export const cordonTasks = [
       description: "Comma-separated scopes to pause (0..207); none: the whole protocol",
       defaultValue: "",
     })
-    .addOption({
-      name: "reason",
-      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
-      defaultValue: "SECURITY_DRAIN",
-    })
-    .addOption({
-      name: "via",
-      description: "How to send: direct (a signer), safe (the deployment's Safe)",
-      defaultValue: "direct",
-    })
-    .addOption({
-      name: "from",
-      description: "The account to send from; empty: the network's first account",
-      defaultValue: "",
-    })
-    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
-    .addOption({
-      name: "export",
-      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
-      defaultValue: "",
-    })
+    .addOption(REASON)
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
     .setAction(() => import("./actions/pause.js"))
     .build(),
 
@@ -73,27 +80,11 @@ export const cordonTasks = [
     ["cordon", "checkpoint"],
     "Record a checkpoint of the protocol's state digest (guardian or governance). Example: npx hardhat --network localhost cordon checkpoint --reason SECURITY_DRAIN",
   )
-    .addOption({
-      name: "reason",
-      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
-      defaultValue: "SECURITY_DRAIN",
-    })
-    .addOption({
-      name: "via",
-      description: "How to send: direct (a signer), safe (the deployment's Safe)",
-      defaultValue: "direct",
-    })
-    .addOption({
-      name: "from",
-      description: "The account to send from; empty: the network's first account",
-      defaultValue: "",
-    })
-    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
-    .addOption({
-      name: "export",
-      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
-      defaultValue: "",
-    })
+    .addOption(REASON)
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
     .setAction(() => import("./actions/checkpoint.js"))
     .build(),
 
@@ -101,32 +92,16 @@ export const cordonTasks = [
     ["cordon", "recover"],
     "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via safe",
   )
-    .addOption({
-      name: "reason",
-      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
-      defaultValue: "SECURITY_DRAIN",
-    })
+    .addOption(REASON)
     .addOption({
       name: "checkpoint",
       description: "The checkpoint the recovery restores to (default: a new one)",
       defaultValue: "",
     })
-    .addOption({
-      name: "via",
-      description: "How to send: direct (a signer), safe (the deployment's Safe)",
-      defaultValue: "direct",
-    })
-    .addOption({
-      name: "from",
-      description: "The account to send from; empty: the network's first account",
-      defaultValue: "",
-    })
-    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
-    .addOption({
-      name: "export",
-      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
-      defaultValue: "",
-    })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
     .setAction(() => import("./actions/recover.js"))
     .build(),
 
@@ -134,32 +109,16 @@ export const cordonTasks = [
     ["cordon", "resume"],
     "Governance returns from Recovery to Active from the latest checkpoint. Example: npx hardhat --network localhost cordon resume --reason SECURITY_DRAIN --via safe --dry-run",
   )
-    .addOption({
-      name: "reason",
-      description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
-      defaultValue: "SECURITY_DRAIN",
-    })
+    .addOption(REASON)
     .addOption({
       name: "checkpoint",
       description: "The checkpoint to resume from (default: the latest)",
       defaultValue: "",
     })
-    .addOption({
-      name: "via",
-      description: "How to send: direct (a signer), safe (the deployment's Safe)",
-      defaultValue: "direct",
-    })
-    .addOption({
-      name: "from",
-      description: "The account to send from; empty: the network's first account",
-      defaultValue: "",
-    })
-    .addFlag({ name: "dryRun", description: "Simulate and show who must sign, then stop: nothing is sent" })
-    .addOption({
-      name: "export",
-      description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
-      defaultValue: "",
-    })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
     .setAction(() => import("./actions/resume.js"))
     .build(),
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type Contract, Wallet, parseEther } from "ethers";
+import { parseEther } from "ethers";
 
 import { invariantDetector } from "../../src/detectors/invariant.js";
 import { largeTransferDetector } from "../../src/detectors/transfers.js";
@@ -11,12 +11,10 @@ import { Responder } from "../../src/responder/responder.js";
 import { RpcPool } from "../../src/rpc/pool.js";
 import { Store } from "../../src/store/store.js";
 import { Watcher } from "../../src/watcher/watcher.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
-import { deploy, send } from "../support/deploy.js";
+import { type TestChain, startTestChain } from "../support/chain.js";
+import { deploySampleProtocol, E18 } from "../support/protocol.js";
 import type { FaultProxy } from "../support/fault-proxy.js";
 import type { HardhatNode } from "../support/hardhat-node.js";
-
-const E18 = 10n ** 18n;
 
 describe("Time to pause: an exploit in block N is paused in block N+1 with the primary endpoint dead", function () {
   this.timeout(180_000);
@@ -37,43 +35,7 @@ describe("Time to pause: an exploit in block N is paused in block N+1 with the p
   });
 
   it("detects the drain, pauses within one block, and sends exactly one pause transaction", async function () {
-    const deployer = await chain.wallet(TEST_KEYS.deployer);
-    const keeper = new Wallet(TEST_KEYS.keeper);
-    await chain.wallet(TEST_KEYS.keeper);
-    const attacker = await chain.wallet(TEST_KEYS.outsider);
-
-    const token = await deploy(deployer, "MockERC20", "contracts/mocks", ["USD Coin", "USDC", 18]);
-    const hub = await deploy(deployer, "CordonHub", "contracts/hub", [
-      deployer.address,
-      [keeper.address],
-      3 * 86400,
-      86400,
-    ]);
-    const vault = await deploy(deployer, "CordonVault", "contracts/sample", [
-      token.target,
-      "Vault",
-      "cv",
-      hub.target,
-      deployer.address,
-    ]);
-    await send(hub, "addProtected", vault.target);
-    await send(hub, "setLimit", vault.target, token.target, {
-      scope: 1,
-      capacity: 1_000_000n * E18,
-      window: 86400,
-      largeThreshold: 0,
-      policy: 0,
-      inflowRefills: false,
-      queueDelay: 0,
-    });
-    await send(token, "mint", deployer.address, 100_000n * E18);
-    await send(token, "approve", vault.target, 2n ** 255n);
-    await send(vault, "deposit", 100_000n * E18, deployer.address);
-    await send(token, "mint", attacker.address, 1_000n * E18);
-    const asAttacker = (c: Contract) => c.connect(attacker) as Contract;
-    await send(asAttacker(token), "approve", vault.target, 2n ** 255n);
-    await send(asAttacker(vault), "deposit", 1_000n * E18, attacker.address);
-    await send(vault, "setFlawed", true);
+    const { token, hub, vault, keeper, exploit } = await deploySampleProtocol(chain);
     const startBlock = Number(await node.rpc<string>("eth_blockNumber")) + 1;
 
     // The primary endpoint is dead for the whole run; the chain mines one block per second.
@@ -114,9 +76,8 @@ describe("Time to pause: an exploit in block N is paused in block N+1 with the p
     const running = watcher.run(controller.signal);
 
     try {
-      // The exploit: the flawed vault pays 10,000 USDC for 1,000 shares... ten times over, in one transaction each.
-      const exploit = await asAttacker(vault).getFunction("redeem")(1_000n * E18, attacker.address, attacker.address);
-      const exploitBlock = Number((await exploit.wait()).blockNumber);
+      // The exploit: the flawed vault pays out without burning the shares.
+      const exploitBlock = await exploit();
 
       let state = 0n;
       for (let i = 0; i < 100 && state === 0n; i++) {
