@@ -15,6 +15,12 @@ export interface PoolConfig {
   quorum?: number;
   /** Consecutive errors after which an endpoint is out of rotation until a request to it succeeds. Default 3. */
   maxConsecutiveErrors?: number;
+  /**
+   * Once a quorum has answered a round (heads, a critical read, a broadcast), how long to wait for the others before
+   * going on without them; their answers are still recorded when they come. Default 150 ms: a slow node costs the
+   * watcher this, not its timeout.
+   */
+  graceMs?: number;
 }
 
 export type EndpointStatus = "healthy" | "down" | "lagging" | "diverging" | "rate-limited" | "unknown";
@@ -56,6 +62,7 @@ export class RpcPool {
   readonly maxLagBlocks: number;
   readonly quorum: number;
   readonly maxConsecutiveErrors: number;
+  readonly graceMs: number;
   /** The highest head that a quorum of endpoints has reached, as of the last refresh. */
   referenceHead: number | undefined;
   /** The newest block a quorum agrees on (number and hash), as of the last refresh. */
@@ -70,6 +77,7 @@ export class RpcPool {
     this.maxLagBlocks = config.maxLagBlocks ?? 2;
     this.quorum = config.quorum ?? Math.floor(config.endpoints.length / 2) + 1;
     this.maxConsecutiveErrors = config.maxConsecutiveErrors ?? 3;
+    this.graceMs = config.graceMs ?? 150;
     if (this.quorum < 1 || this.quorum > this.endpoints.length) {
       throw new CordonError(`quorum ${this.quorum} must be between 1 and the number of endpoints`, {
         details: `${this.endpoints.length} endpoints are configured`,
@@ -88,7 +96,7 @@ export class RpcPool {
    */
   async refresh(): Promise<EndpointHealth[]> {
     const fresh = new Set<Endpoint>();
-    await Promise.all(
+    await gather(
       this.endpoints.map(async (endpoint) => {
         try {
           endpoint.head = parseHead(endpoint.name, await endpoint.request("eth_getBlockByNumber", ["latest", false]));
@@ -97,6 +105,8 @@ export class RpcPool {
           // recorded in the endpoint's stats
         }
       }),
+      () => fresh.size >= this.quorum,
+      this.graceMs,
     );
 
     const heads = [...fresh].map((e) => e.head!.number).sort((a, b) => b - a);
@@ -218,27 +228,33 @@ export class RpcPool {
    */
   async quorumRead<T>(method: string, params: unknown[] = []): Promise<QuorumResult<T>> {
     const asked = this.endpoints.filter((e) => !this.diverging.has(e.name) && this.statusOf(e)[0] !== "rate-limited");
-    const answers = await Promise.all(
-      asked.map(async (endpoint) => {
-        try {
-          return { endpoint, result: await endpoint.request<T>(method, params) };
-        } catch (error) {
-          return { endpoint, error: error as Error };
-        }
-      }),
-    );
     const groups = new Map<string, { result: T; endpoints: string[] }>();
     const failed: string[] = [];
-    for (const answer of answers) {
-      if ("error" in answer) {
-        failed.push(answer.endpoint.name);
-        continue;
-      }
-      const key = JSON.stringify(answer.result);
-      const group = groups.get(key) ?? { result: answer.result, endpoints: [] };
-      group.endpoints.push(answer.endpoint.name);
-      groups.set(key, group);
-    }
+    let decided: string | undefined; // the answer a quorum gave, once it has
+    let closed = false; // the round is over: later answers only update endpoint health
+    await gather(
+      asked.map(async (endpoint) => {
+        let result: T;
+        try {
+          result = await endpoint.request<T>(method, params);
+        } catch {
+          failed.push(endpoint.name);
+          return;
+        }
+        const key = JSON.stringify(result);
+        const group = groups.get(key) ?? { result, endpoints: [] };
+        group.endpoints.push(endpoint.name);
+        groups.set(key, group);
+        if (decided === undefined && group.endpoints.length >= this.quorum) decided = key;
+        // An answer after the round closed that contradicts the quorum still takes its endpoint out of rotation.
+        else if (decided !== undefined && key !== decided && closed) {
+          this.diverging.set(endpoint.name, `answered ${method} differently from a quorum`);
+        }
+      }),
+      () => decided !== undefined,
+      this.graceMs,
+    );
+    closed = true;
     const sorted = [...groups.values()].sort((a, b) => b.endpoints.length - a.endpoints.length);
     const best = sorted[0];
     if (best === undefined || best.endpoints.length < this.quorum) {
@@ -262,7 +278,7 @@ export class RpcPool {
     const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.diverging.has(e.name));
     const accepted: string[] = [];
     const rejected: { endpoint: string; error: string }[] = [];
-    await Promise.all(
+    await gather(
       targets.map(async (endpoint) => {
         try {
           await endpoint.request<string>("eth_sendRawTransaction", [rawTransaction]);
@@ -273,8 +289,30 @@ export class RpcPool {
           else rejected.push({ endpoint: endpoint.name, error: message });
         }
       }),
+      () => accepted.length > 0,
+      this.graceMs,
     );
     return { hash, accepted, rejected };
+  }
+}
+
+/**
+ * Waits for `tasks` (which never reject) until all are done, or until `enough()` has held for `graceMs`: a slow
+ * endpoint costs a round the grace, not its timeout. The tasks left running still finish and record their results.
+ */
+async function gather(tasks: Promise<void>[], enough: () => boolean, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let release!: () => void;
+  const early = new Promise<void>((resolve) => (release = resolve));
+  const check = () => {
+    if (timer === undefined && enough()) timer = setTimeout(release, graceMs);
+  };
+  for (const task of tasks) void task.then(check);
+  check();
+  try {
+    await Promise.race([Promise.all(tasks), early]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -78,6 +78,21 @@ describe("cordon watch --check and --replay", function () {
     it("prints what the detectors find in the exploit block and sends nothing", async function () {
       const protocol = await deploySampleProtocol(chain);
       const exploitBlock = await protocol.exploit();
+      // A team's own detector, loaded from the config: it counts the vault's token transfers in the block.
+      writeFileSync(
+        path.join(dir, "count-transfers.ts"),
+        `export default (context: { name: string; contracts: Record<string, string>; options: { min: number } }) => ({
+  name: context.name,
+  evaluate({ range }: { range: { logs: { address: string }[]; to: number; head: { hash: string } } }) {
+    const token = context.contracts.usdc!.toLowerCase();
+    const count = range.logs.filter((log) => log.address === token).length;
+    if (count < context.options.min) return [];
+    return [{ blockNumber: range.to, blockHash: range.head.hash, detector: context.name, severity: "medium",
+      summary: \`\${count} transfers of usdc in block \${range.to}\`, data: { count } }];
+  },
+});
+`,
+      );
       const file = path.join(dir, "keeper.json");
       writeFileSync(
         file,
@@ -89,12 +104,13 @@ describe("cordon watch --check and --replay", function () {
               network: "local",
               hub: protocol.hub.target,
               contracts: { usdc: protocol.token.target, vault: protocol.vault.target },
-              detectors: ["big", "invariant"],
+              detectors: ["big", "invariant", "custom"],
             },
           },
           detectors: {
             big: { kind: "large-transfer", token: "usdc", from: "vault", threshold: "500e18", action: "pause" },
             invariant: { kind: "invariant", target: "vault" },
+            custom: { kind: "module", module: "./count-transfers.ts", options: { min: 1 } },
           },
           actions: { pause: { kind: "pause", key: "guardian" } },
         }),
@@ -108,6 +124,7 @@ describe("cordon watch --check and --replay", function () {
       expect(out).to.include("[high] vault/big: 1000000000000000000000 of");
       expect(out).to.include("-> would pause");
       expect(out).to.include("[critical] vault/invariant");
+      expect(out).to.include(`[medium] vault/custom: 1 transfers of usdc in block ${exploitBlock}`);
       const quiet = runKeeper(["--config", file, "--replay", String(exploitBlock - 1)], {
         CORDON_GUARDIAN_KEY: TEST_KEYS.keeper,
       });

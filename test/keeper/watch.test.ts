@@ -198,6 +198,40 @@ describe("cordon watch, as a separate process", function () {
     }
   });
 
+  it("two keepers with the same config and key: one pause transaction, both see the incident through", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const configs = ["a", "b"].map((name) => {
+      const file = path.join(dir, `keeper-${name}.yml`);
+      writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, `data-${name}`), 0));
+      return file;
+    });
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await chain.node.rpc("evm_setIntervalMining", [1000]);
+    const keepers = configs.map((file) => runKeeper(["--config", file], ENV));
+    try {
+      await Promise.all(keepers.map((k) => k.waitFor((l) => l.event === "network-ready")));
+      const exploitBlock = await protocol.exploit();
+      const outcomes = await Promise.all(keepers.map((k) => k.waitFor((l) => l.event === "action", 30_000)));
+      const statuses = outcomes.map((o) => o.status).sort();
+      expect(statuses, "one keeper's pause is mined; the other's is skipped or is the same transaction").to.satisfy(
+        (s: string[]) => s.includes("mined") && s.every((x) => x === "mined" || x === "skipped"),
+      );
+      const paused = outcomes.filter((o) => o.status === "mined").map((o) => Number(o.block));
+      expect(Math.min(...paused) - exploitBlock, "paused in the next block").to.be.at.most(1);
+      expect(BigInt(await protocol.hub.getFunction("state")())).to.equal(1n);
+      const after = Number(await chain.node.rpc<string>("eth_blockNumber"));
+      await until(
+        async () => Number(await chain.node.rpc<string>("eth_blockNumber")),
+        (n) => n >= after + 2,
+        10_000,
+      );
+      const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
+      expect(sent, "one transaction mined from the shared key").to.equal(1);
+    } finally {
+      for (const k of keepers) k.child.kill("SIGKILL");
+    }
+  });
+
   it("killed in the middle of an incident and restarted, mines exactly one pause transaction", async function () {
     const protocol = await deploySampleProtocol(chain);
     const file = path.join(dir, "keeper.yml");
