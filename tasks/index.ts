@@ -165,4 +165,21 @@ export const cordonTasks = [
     .addOption({ name: "rpc", description: "Comma-separated RPC URLs (default: the network's URL)", defaultValue: "" })
     .setAction(() => import("./actions/report.js"))
     .build(),
+
+  task(
+    ["cordon", "verify-state"],
+    "Prove the checkpoint and the state now with eth_getProof against a block a quorum of endpoints agrees on; name any endpoint that lies. Example: npx hardhat --network mainnet cordon verify-state --rpc https://rpc-a.example,https://rpc-b.example",
+  )
+    .addOption({
+      name: "rpc",
+      description: "More RPC URLs, comma-separated, checked with the network's own (three or more name a liar)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "checkpoint",
+      description: "The checkpoint to compare the state with (default: the latest)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/verify-state.js"))
+    .build(),
 ];
