@@ -182,4 +182,22 @@ export const cordonTasks = [
     })
     .setAction(() => import("./actions/verify-state.js"))
     .build(),
+
+  // Hardhat owns the global `--config` (its own config file), so the protocol's configuration is `--params`.
+  task(
+    ["cordon", "deploy"],
+    "Deploy the hub and the protocol's configuration (governance, guardians, pause bound, protected contracts, limits) through Ignition; writes deployments/<network>/cordon.json. Re-running sends nothing. Example: npx hardhat --network sepolia cordon deploy --params cordon.params.json",
+  )
+    .addOption({
+      name: "params",
+      description: "The protocol's configuration (JSON), e.g. cordon.params.json",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "deploymentId",
+      description: "Ignition deployment id, its journal in ignition/deployments/<id> (default: cordon-<network>)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/deploy.js"))
+    .build(),
 ];
