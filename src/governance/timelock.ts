@@ -62,6 +62,8 @@ export class TimelockExecutor implements Executor {
   private readonly timelock: Contract;
   private readonly provider: Provider;
   private readonly from: Signer | undefined;
+  /** The block of the last transaction `send` mined. */
+  private sentIn: number | undefined;
 
   constructor(
     readonly timelockAddress: string,
@@ -101,16 +103,19 @@ export class TimelockExecutor implements Executor {
     );
   }
 
-  /** The timelock operation `call` is with this executor's salt: its id, state and when it is executable. */
-  async operation(call: GovernanceCall): Promise<TimelockOperation> {
+  /**
+   * The timelock operation `call` is with this executor's salt: its id, state and when it is executable, at block
+   * `blockNumber` (default: the latest; after sending, the transaction's block, which a provider cannot have cached).
+   */
+  async operation(call: GovernanceCall, blockNumber?: number): Promise<TimelockOperation> {
     const operationId = keccak256(
       AbiCoder.defaultAbiCoder().encode(
         ["address", "uint256", "bytes", "bytes32", "bytes32"],
         [call.to, call.value ?? 0n, call.data, this.predecessor, this.salt],
       ),
     );
-    const block = await this.provider.getBlock("latest");
-    if (block === null) throw new Error("the endpoint returned no latest block");
+    const block = await this.provider.getBlock(blockNumber ?? "latest");
+    if (block === null) throw new Error(`the endpoint returned no block ${blockNumber ?? "latest"}`);
     const blockTag = block.number;
     const state =
       OPERATION_STATES[Number(await this.timelock.getFunction("getOperationState")(operationId, { blockTag }))];
@@ -170,15 +175,16 @@ export class TimelockExecutor implements Executor {
     if (receipt === null || receipt.status !== 1) {
       throw new CordonError(`${this.phase} of ${call.label} on the timelock failed on chain (${tx.hash})`);
     }
+    this.sentIn = receipt.blockNumber;
     return tx.hash;
   }
 
   async afterSend(call: GovernanceCall): Promise<string> {
-    const op = await this.operation(call);
+    const op = await this.operation(call, this.sentIn);
     if (this.phase === "execute") return `executed timelock operation ${op.id}: ${call.label} is done`;
     return (
       `scheduled on the timelock as operation ${op.id}; NOT executed yet: it becomes executable ` +
-      `${at(op.readyAt ?? op.now, op.now)}. Then run the same command with --execute to execute it.`
+      `${op.readyAt === null ? "after the delay" : at(op.readyAt, op.now)}. Then run the same command with --execute to execute it.`
     );
   }
 
