@@ -214,6 +214,13 @@ describe("A full incident (pause, checkpoint, recover, verify, resume with attes
     };
     const id = await pauseAndCheckpoint(false);
     const recover = ["recover", "--checkpoint", String(id), "--via", "timelock"];
+    const stranger = await cordon([...recover, "--from", accounts[2]!]);
+    expect(stranger.code).to.equal(2);
+    expect(stranger.stderr).to.contain(
+      `schedule of enter Recovery from checkpoint ${id} (SECURITY_DRAIN) on the timelock`,
+    );
+    expect(stranger.stderr).to.contain(`${accounts[2]} does not hold PROPOSER_ROLE`);
+    expect(stranger.stderr).to.contain("Nothing was sent");
     const scheduled = await ok(recover);
     expect(scheduled).to.contain(`${accounts[6]} schedules (PROPOSER_ROLE)`);
     expect(scheduled, scheduled).to.match(/NOT executed yet: it becomes executable at \S+ \(in (1 min|59 s)\)/);
