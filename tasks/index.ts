@@ -5,7 +5,10 @@
  */
 import { emptyTask, task } from "hardhat/config";
 
-/** Options every state-changing task shares: the reason, how to send and from whom, simulate only, or export. */
+/**
+ * Options every state-changing task shares: the reason, how to send and from whom, simulate only, export, and the
+ * timelock's second run.
+ */
 const REASON = {
   name: "reason",
   description: "Reason name (SECURITY_DRAIN, MAINTENANCE_PLANNED, ...) or code (0x0101)",
@@ -13,7 +16,7 @@ const REASON = {
 } as const;
 const VIA = {
   name: "via",
-  description: "How to send: direct (a signer), safe (the deployment's Safe)",
+  description: "How to send: direct (a signer), safe (the deployment's Safe), timelock (schedule, then --execute)",
   defaultValue: "direct",
 } as const;
 const FROM = {
@@ -25,6 +28,15 @@ const DRY_RUN = { name: "dryRun", description: "Simulate and show who must sign,
 const EXPORT = {
   name: "export",
   description: "With --via safe: write a Safe Transaction Builder batch to this file instead",
+  defaultValue: "",
+} as const;
+const EXECUTE = {
+  name: "execute",
+  description: "With --via timelock: execute the call an earlier run scheduled, once its delay has passed",
+} as const;
+const SALT = {
+  name: "salt",
+  description: "With --via timelock: the operation's salt (any text), to schedule a call that already ran again",
   defaultValue: "",
 } as const;
 
@@ -73,6 +85,8 @@ export const cordonTasks = [
     .addOption(FROM)
     .addFlag(DRY_RUN)
     .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
     .setAction(() => import("./actions/pause.js"))
     .build(),
 
@@ -85,12 +99,14 @@ export const cordonTasks = [
     .addOption(FROM)
     .addFlag(DRY_RUN)
     .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
     .setAction(() => import("./actions/checkpoint.js"))
     .build(),
 
   task(
     ["cordon", "recover"],
-    "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via safe",
+    "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via timelock (then the same with --execute after the delay)",
   )
     .addOption(REASON)
     .addOption({
@@ -102,12 +118,14 @@ export const cordonTasks = [
     .addOption(FROM)
     .addFlag(DRY_RUN)
     .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
     .setAction(() => import("./actions/recover.js"))
     .build(),
 
   task(
     ["cordon", "resume"],
-    "Governance returns from Recovery to Active from the latest checkpoint. Example: npx hardhat --network localhost cordon resume --reason SECURITY_DRAIN --via safe --dry-run",
+    "Governance returns from Recovery to Active from the latest checkpoint, with guardians' attestations. Example: npx hardhat --network localhost cordon resume --reason SECURITY_DRAIN --via safe --attestations a.json,b.json --dry-run",
   )
     .addOption(REASON)
     .addOption({
@@ -115,10 +133,18 @@ export const cordonTasks = [
       description: "The checkpoint to resume from (default: the latest)",
       defaultValue: "",
     })
+    .addOption({
+      name: "attestations",
+      description:
+        "Guardians' attestations of the checkpoint: files from cordon attest, or 0x signatures (comma-separated)",
+      defaultValue: "",
+    })
     .addOption(VIA)
     .addOption(FROM)
     .addFlag(DRY_RUN)
     .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
     .setAction(() => import("./actions/resume.js"))
     .build(),
 
@@ -199,5 +225,19 @@ export const cordonTasks = [
       defaultValue: "",
     })
     .setAction(() => import("./actions/deploy.js"))
+    .build(),
+
+  task(
+    ["cordon", "attest"],
+    "A guardian signs the EIP-712 attestation of a checkpoint that resume needs; nothing is sent. Example: npx hardhat --network localhost cordon attest --checkpoint 3 --from 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --out a.json",
+  )
+    .addOption({ name: "checkpoint", description: "The checkpoint to attest (default: the latest)", defaultValue: "" })
+    .addOption({
+      name: "from",
+      description: "The guardian's account; empty: the first of the network's accounts that is a guardian",
+      defaultValue: "",
+    })
+    .addOption({ name: "out", description: "Write the signed attestation (JSON) to this file", defaultValue: "" })
+    .setAction(() => import("./actions/attest.js"))
     .build(),
 ];

@@ -47,6 +47,13 @@ export const ERROR_FRAGMENTS = [
   // OpenZeppelin AccessControl
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
   "error AccessControlBadConfirmation()",
+  // OpenZeppelin TimelockController (and the Address library its execute uses)
+  "error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values)",
+  "error TimelockInsufficientDelay(uint256 delay, uint256 minDelay)",
+  "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
+  "error TimelockUnexecutedPredecessor(bytes32 predecessorId)",
+  "error TimelockUnauthorizedCaller(address caller)",
+  "error FailedCall()",
 ];
 
 export const governanceHubInterface = new Interface([
@@ -76,7 +83,23 @@ export const governanceHubInterface = new Interface([
   "function currentDigest() view returns (bytes32 digest, uint256 invariantCode, address failing)",
   "function attestationHash(uint256 checkpointId) view returns (bytes32)",
   "function pauseRules() view returns (uint40 guardianPauseDuration, uint40 guardianCooldown, uint256 attestationThreshold, uint256 graceScopes, uint40 gracePeriod)",
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
 ]);
+
+/** An OpenZeppelin TimelockController (5.x): what the timelock route schedules, executes and reads. */
+export const timelockInterface = new Interface([
+  ...ERROR_FRAGMENTS,
+  "function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay)",
+  "function execute(address target, uint256 value, bytes payload, bytes32 predecessor, bytes32 salt) payable",
+  "function hashOperation(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt) pure returns (bytes32)",
+  "function getOperationState(bytes32 id) view returns (uint8)",
+  "function getTimestamp(bytes32 id) view returns (uint256)",
+  "function getMinDelay() view returns (uint256)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+]);
+
+/** `OperationState` of TimelockController, by its index. */
+export const OPERATION_STATES = ["Unset", "Waiting", "Ready", "Done"] as const;
 
 export const guardedInterface = new Interface([
   ...ERROR_FRAGMENTS,

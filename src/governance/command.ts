@@ -1,7 +1,8 @@
 /**
  * What every governance and guardian task does, whatever its action: find the deployment, choose the executor
- * (`--via direct|safe`), build the hub call, simulate it from the account the hub will see, print what will happen
- * and who must sign, then send it (or stop on `--dry-run`, or write a Safe Transaction Builder batch on `--export`).
+ * (`--via direct|safe|timelock`), build the hub call, simulate it from the account the hub will see, print what will
+ * happen and who must sign, then send it (or stop on `--dry-run`, or write a Safe Transaction Builder batch on
+ * `--export`; a timelock run schedules, and a second run with `--execute` executes once the delay has passed).
  * The Hardhat tasks in `tasks/actions/` are thin adapters over this.
  */
 import { writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { governanceHubInterface } from "./abi.js";
 import type { Deployment } from "./deployments.js";
 import { DirectExecutor, type Executor, type GovernanceCall, SafeExecutor, execute } from "./executor.js";
 import { simulate } from "./simulate.js";
+import { TimelockExecutor, parseSalt } from "./timelock.js";
 import { exportTransactionBuilderJson } from "./tx-builder.js";
 
 export type Via = "direct" | "safe" | "timelock";
@@ -24,6 +26,10 @@ export interface ActionOptions {
   dryRun: boolean;
   /** With `--via safe`: write a Transaction Builder batch to this file instead of executing. */
   export: string;
+  /** With `--via timelock`: execute the call scheduled by an earlier run (default: schedule it). */
+  execute?: boolean;
+  /** With `--via timelock`: the operation's salt (text or 32-byte hex; default zero). */
+  salt?: string;
 }
 
 export interface CommandIO {
@@ -53,7 +59,8 @@ export function hubCall(deployment: Deployment, method: string, args: unknown[],
   return { to: deployment.hub, data: governanceHubInterface.encodeFunctionData(method, args), label };
 }
 
-function pickAccount(accounts: Signer[], addresses: string[], from: string): Signer {
+/** The account `--from` names among the network's `accounts` (with their `addresses`); empty: the first. */
+export function pickAccount(accounts: Signer[], addresses: string[], from: string): Signer {
   if (accounts.length === 0) {
     throw new CordonError("the network has no accounts to sign with", {
       details: "configure `accounts` for the network (a keystore key) in hardhat.config.ts",
@@ -69,14 +76,23 @@ function pickAccount(accounts: Signer[], addresses: string[], from: string): Sig
   return accounts[index]!;
 }
 
-/** The executor `--via` names, built from the network's accounts and the deployment's governance. */
+/**
+ * The executor `--via` names, built from the network's accounts and the deployment's governance. `timelock` says
+ * whether a timelock run executes an already scheduled call (`--execute`) and with which salt.
+ */
 export async function resolveExecutor(
   via: string,
   deployment: Deployment,
   accounts: Signer[],
   from: string,
+  timelock: { execute?: boolean; salt?: string } = {},
 ): Promise<Executor> {
   const addresses = await Promise.all(accounts.map(async (a) => getAddress(await a.getAddress())));
+  if (via !== "timelock" && (timelock.execute === true || (timelock.salt ?? "") !== "")) {
+    throw new CordonError(`--execute and --salt belong to a timelock run, not --via ${via}`, {
+      details: "use --via timelock, or leave them out",
+    });
+  }
   switch (via) {
     case "direct":
       return new DirectExecutor(pickAccount(accounts, addresses, from));
@@ -91,9 +107,21 @@ export async function resolveExecutor(
       }
       return new SafeExecutor(deployment.governance.address, accounts, pickAccount(accounts, addresses, from));
     case "timelock":
-      throw new CordonError("--via timelock is not available yet", {
-        details: "schedule the call on the TimelockController yourself, or use --via direct or --via safe",
-      });
+      if (deployment.governance.kind !== "timelock") {
+        throw new CordonError(
+          `--via timelock: the deployment's governance is a ${deployment.governance.kind}, not a TimelockController`,
+          { details: `governance is ${deployment.governance.address}; use --via ${deployment.governance.kind}` },
+        );
+      }
+      return new TimelockExecutor(
+        deployment.governance.address,
+        accounts,
+        timelock.execute === true ? "execute" : "schedule",
+        {
+          ...(from === "" ? {} : { from: pickAccount(accounts, addresses, from) }),
+          salt: parseSalt(timelock.salt ?? ""),
+        },
+      );
     default:
       throw new CordonError(`--via ${via} is not an execution mode`, { details: "use direct, safe or timelock" });
   }
@@ -109,7 +137,7 @@ export async function runCall(
   io: CommandIO,
 ): Promise<number> {
   try {
-    const executor = await resolveExecutor(options.via, deployment, accounts, options.from);
+    const executor = await resolveExecutor(options.via, deployment, accounts, options.from, options);
     const print = (text: string) => io.stdout.write(`${text}\n`);
     if (options.export !== "") {
       if (!(executor instanceof SafeExecutor)) {
@@ -133,6 +161,7 @@ export async function runCall(
     print(`${call.label} via ${executor.kind}: simulation ok (gas ${result.simulation.gas})`);
     print(`signers: ${result.signers}`);
     print(result.txHash === undefined ? "dry run: nothing was sent" : `sent: ${result.txHash}`);
+    if (result.note !== undefined) print(result.note);
     return 0;
   } catch (error) {
     return reportError(error, io);

@@ -2,7 +2,8 @@
  * How a governance or guardian action reaches the chain. An `Executor` names the account the hub will see as the
  * sender (the signer itself, a Safe, a timelock) and sends a call from it; `execute` simulates the call from that
  * account first and sends nothing when the simulation fails. `DirectExecutor` sends from a signer; `SafeExecutor`
- * collects owners' EIP-712 signatures and calls `execTransaction` on a real Safe (1.3+ contracts).
+ * collects owners' EIP-712 signatures and calls `execTransaction` on a real Safe (1.3+ contracts); `TimelockExecutor`
+ * (timelock.ts) schedules on a TimelockController and executes after its delay.
  */
 import { Contract, type Provider, type Signer, TypedDataEncoder, getAddress, isAddress } from "ethers";
 
@@ -25,6 +26,13 @@ export interface Executor {
   describeSigners(): Promise<string>;
   /** Sends `call` (already simulated) and waits for it to be mined; returns the transaction hash. */
   send(call: GovernanceCall): Promise<string>;
+  /**
+   * Checks the executor's own transaction around `call` (a timelock's schedule or execute) by simulation; throws a
+   * CordonError ending "Nothing was sent" when it would fail. Executors that send `call` itself have none.
+   */
+  check?(call: GovernanceCall): Promise<void>;
+  /** What to tell the user after `call` was sent (a timelock: when the scheduled call can be executed). */
+  afterSend?(call: GovernanceCall): Promise<string>;
 }
 
 export interface Execution {
@@ -34,11 +42,14 @@ export interface Execution {
   signers: string;
   /** The transaction hash; absent on a dry run. */
   txHash?: string;
+  /** The executor's word after sending (`afterSend`), if any. */
+  note?: string;
 }
 
 /**
- * Simulates `call` from the executor's sender and, unless `dryRun`, sends it. A failed simulation throws a
- * CordonError with the decoded reason and its fix; nothing is sent. `hub` lets the explanation read pause expiries.
+ * Simulates `call` from the executor's sender (and the executor's own transaction, `check`) and, unless `dryRun`,
+ * sends it. A failed simulation throws a CordonError with the decoded reason and its fix; nothing is sent. `hub`
+ * lets the explanation read pause expiries.
  */
 export async function execute(
   executor: Executor,
@@ -54,8 +65,11 @@ export async function execute(
       details: `${simulation.revert.fix}. Nothing was sent (simulated at block ${simulation.blockNumber}).`,
     });
   }
+  await executor.check?.(call);
   if (options.dryRun === true) return { simulation, signers };
-  return { simulation, signers, txHash: await executor.send(call) };
+  const txHash = await executor.send(call);
+  const note = await executor.afterSend?.(call);
+  return note === undefined ? { simulation, signers, txHash } : { simulation, signers, txHash, note };
 }
 
 /** Sends from one signer (a local account, a keystore key). */

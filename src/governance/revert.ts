@@ -1,11 +1,11 @@
 /**
- * Turns revert data from the hub, a protected contract, OpenZeppelin's AccessControl or a Safe into plain words:
- * what was refused, in terms of roles and states by name and times left, and what to do about it. Every
- * state-changing task prints this instead of a selector when its simulation fails.
+ * Turns revert data from the hub, a protected contract, OpenZeppelin's AccessControl and TimelockController, or a Safe
+ * into plain words: what was refused, in terms of roles and states by name and times left, and what to do about it.
+ * Every state-changing task prints this instead of a selector when its simulation fails.
  */
 import { AbiCoder, ErrorDescription, Interface, dataSlice } from "ethers";
 
-import { ERROR_FRAGMENTS, QUEUE_STATUSES, hubStateName, roleName } from "./abi.js";
+import { ERROR_FRAGMENTS, OPERATION_STATES, QUEUE_STATUSES, hubStateName, roleName } from "./abi.js";
 
 const errors = new Interface(ERROR_FRAGMENTS);
 const ERROR_STRING = "0x08c379a0";
@@ -70,16 +70,30 @@ function when(timestamp: bigint, context: RevertContext): string {
   return left > 0n ? `at ${iso} (in ${formatDuration(left)})` : `at ${iso} (already passed)`;
 }
 
+/** A TimelockController `expectedStates` bit map (bit i: OperationState i) in words: `Waiting or Ready`. */
+function operationStates(bits: string): string {
+  const mask = BigInt(bits);
+  const names = OPERATION_STATES.filter((_, i) => (mask & (1n << BigInt(i))) !== 0n);
+  return names.length === 0 ? "in the expected state" : names.join(" or ");
+}
+
 function explainCustom(error: ErrorDescription, context: RevertContext): [string, string] {
   const a = error.args;
   switch (error.name) {
-    case "AccessControlUnauthorizedAccount":
+    case "AccessControlUnauthorizedAccount": {
+      const role = roleName(a.neededRole);
+      const fixes: Record<string, string> = {
+        GOVERNANCE_ROLE:
+          "run the action through governance (--via safe or --via timelock), or grant the role through governance",
+        PROPOSER_ROLE: "schedule from an account that holds PROPOSER_ROLE on the timelock (--from), or have it granted",
+        EXECUTOR_ROLE: "execute from an account that holds EXECUTOR_ROLE on the timelock (--from), or have it granted",
+        CANCELLER_ROLE: "cancel from an account that holds CANCELLER_ROLE on the timelock",
+      };
       return [
-        `${a.account} does not hold ${roleName(a.neededRole)}`,
-        roleName(a.neededRole) === "GOVERNANCE_ROLE"
-          ? "run the action through governance (--via safe or --via timelock), or grant the role through governance"
-          : `use an account that holds ${roleName(a.neededRole)}, or have governance grant it (cordon guardians add)`,
+        `${a.account} does not hold ${role}`,
+        fixes[role] ?? `use an account that holds ${role}, or have governance grant it (cordon guardians add)`,
       ];
+    }
     case "AccessControlBadConfirmation":
       return ["a role can only be renounced by its holder for itself", "renounce from the account that holds it"];
     case "CordonInvalidTransition": {
@@ -198,6 +212,33 @@ function explainCustom(error: ErrorDescription, context: RevertContext): [string
       return [
         `large threshold ${a.largeThreshold} is outside ${a.min}..${a.max}`,
         "choose one in range, or 0 to turn it off",
+      ];
+    case "TimelockUnexpectedOperationState":
+      return [
+        `timelock operation ${a.operationId} is not ${operationStates(a.expectedStates)}`,
+        "schedule it first (--via timelock), execute it once it is ready (--execute), or schedule it again with a new --salt once it is done",
+      ];
+    case "TimelockInsufficientDelay":
+      return [
+        `a delay of ${formatDuration(a.delay)} is below the timelock's minimum of ${formatDuration(a.minDelay)}`,
+        "schedule with at least the minimum delay",
+      ];
+    case "TimelockUnexecutedPredecessor":
+      return [
+        `the timelock operation's predecessor ${a.predecessorId} has not been executed`,
+        "execute the predecessor first",
+      ];
+    case "TimelockUnauthorizedCaller":
+      return [`only the timelock itself may call this, not ${a.caller}`, "schedule the call on the timelock"];
+    case "TimelockInvalidOperationLength":
+      return [
+        `a timelock batch needs as many targets (${a.targets}), payloads (${a.payloads}) and values (${a.values})`,
+        "pass one payload and value per target",
+      ];
+    case "FailedCall":
+      return [
+        "the call the timelock executed failed without a reason",
+        "simulate the call from the timelock's address",
       ];
     default:
       return [`${error.name}(${error.args.join(", ")})`, "see the contract's documentation of this error"];

@@ -1,12 +1,14 @@
 /**
- * `npx hardhat cordon resume --reason <name|code> [--checkpoint <id>]`: governance returns from Recovery to Active
- * from the latest checkpoint (the default), which must match the protocol's state now.
+ * `npx hardhat cordon resume --reason <name|code> [--checkpoint <id>] [--attestations <files or signatures>]`:
+ * governance returns from Recovery to Active from the latest checkpoint (the default), which must match the
+ * protocol's state now, with the guardians' attestations of it when the hub requires them (`cordon attest`).
  */
 import { Contract } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { CordonError } from "../../src/errors.js";
 import { governanceHubInterface } from "../../src/governance/abi.js";
+import { loadAttestations } from "../../src/governance/attest.js";
 import { type ActionOptions, hubCall } from "../../src/governance/command.js";
 import { parseReason, reasonName } from "../../src/governance/reasons.js";
 import { governanceTask } from "./common.js";
@@ -22,7 +24,7 @@ export function parseCheckpointId(input: string): bigint {
 }
 
 export default async function resume(
-  args: ActionOptions & { reason: string; checkpoint: string },
+  args: ActionOptions & { reason: string; checkpoint: string; attestations: string },
   hre: HardhatRuntimeEnvironment,
 ): Promise<void> {
   await governanceTask(hre, args, async ({ deployment, provider }) => {
@@ -32,6 +34,13 @@ export default async function resume(
       args.checkpoint === ""
         ? ((await hub.getFunction("latestCheckpointId")()) as bigint)
         : parseCheckpointId(args.checkpoint);
-    return hubCall(deployment, "resume", [id, [], reason], `resume from checkpoint ${id} (${reasonName(reason)})`);
+    const attestations = await loadAttestations(provider, deployment.hub, id, args.attestations);
+    const attested = attestations.length === 0 ? "" : `, attested by ${attestations.map((a) => a.signer).join(", ")}`;
+    return hubCall(
+      deployment,
+      "resume",
+      [id, attestations, reason],
+      `resume from checkpoint ${id} (${reasonName(reason)})${attested}`,
+    );
   });
 }
