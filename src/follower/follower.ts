@@ -106,7 +106,7 @@ export class Follower {
     const result: StepResult = { processed: 0, head: target, reorg: undefined };
     if (target === undefined) return result; // no quorum on a head: wait rather than act on a guess
 
-    const reorg = await this.checkReorg();
+    const reorg = await this.checkReorg(target);
     if (reorg !== undefined) result.reorg = reorg;
 
     let next = (store.cursor()?.number ?? this.options.startBlock - 1) + 1;
@@ -124,14 +124,24 @@ export class Follower {
     return result;
   }
 
-  /** Compares the cursor's hash with the chain; on a mismatch walks back to the common ancestor and rewinds. */
-  private async checkReorg(): Promise<{ ancestor: number; retracted: number } | undefined> {
+  /**
+   * Compares the cursor's hash with the chain; on a mismatch walks back to the common ancestor and rewinds. A chain
+   * that reorganized onto a shorter branch (the agreed head `target` below the cursor, and no endpoint holding the
+   * cursor's block) is a reorg too: it is found now, not once the new branch has grown past the cursor.
+   */
+  private async checkReorg(target: number): Promise<{ ancestor: number; retracted: number } | undefined> {
     const { store } = this.options;
     const cursor = store.cursor();
     if (cursor === undefined) return undefined;
-    if ((await this.header(cursor.number)).hash === cursor.hash) return undefined;
+    let current: BlockHead | undefined;
+    try {
+      current = await this.header(cursor.number);
+    } catch (error) {
+      if (cursor.number <= target) throw error;
+    }
+    if (current?.hash === cursor.hash) return undefined;
 
-    const stored = store.blocksDownFrom(cursor.number);
+    const stored = store.blocksDownFrom(Math.min(cursor.number, target));
     for (const block of stored) {
       if ((await this.header(block.number)).hash === block.hash) {
         const retracted = store.rewind(block);

@@ -4,7 +4,7 @@
  * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
  * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
  */
-import { type Wallet } from "ethers";
+import { Transaction, type Wallet } from "ethers";
 
 import { hubInterface } from "../contracts/abi.js";
 import { type HubSyncView, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
@@ -73,9 +73,22 @@ export class Responder {
       why,
       from: this.options.wallet.address,
     };
-    const { entry, created } = this.options.store.intend(key, action);
+    const { store } = this.options;
+    let { entry, created } = store.intend(key, action);
     if (!created && (entry.status === "mined" || entry.status === "skipped")) {
-      return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
+      // Done before, yet the hub is not paused there now. If the transaction that acted is still on the chain, the
+      // hub was reopened since (nothing to repeat); if a reorg took it (or the pause it skipped for), act again.
+      const onChain = entry.txHash === undefined ? undefined : await this.findReceipt([entry.txHash]);
+      if (entry.status === "mined" && onChain !== undefined) {
+        return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
+      }
+      this.log("act-again", {
+        key,
+        why: `the ${entry.status === "mined" ? "pause" : "pause it skipped for"} was reorged out`,
+      });
+      store.update(key, { status: "pending", note: "reorged out; acting again" });
+      entry = store.outboxEntry(key)!;
+      created = false;
     }
     return await this.drive(entry, response, severity === "critical");
   }
@@ -127,10 +140,13 @@ export class Responder {
         chainId: this.options.chainId,
         type: 2,
       });
-      const broadcast = await pool.broadcast(raw);
-      sent.push(broadcast.hash);
+      // Recorded before it is sent: a keeper killed during the broadcast knows, after a restart, which transaction
+      // and nonce may be out there, and replaces it rather than sending a second one with the next nonce.
+      const hash = Transaction.from(raw).hash!;
+      sent.push(hash);
       attempts += 1;
-      store.update(key, { status: "sent", txHash: broadcast.hash, nonce, attempt: true });
+      store.update(key, { status: "sent", txHash: hash, nonce, attempt: true });
+      const broadcast = await pool.broadcast(raw);
       this.log("sent", { key, tx: broadcast.hash, nonce, maxFee: String(maxFee), accepted: broadcast.accepted });
 
       const waitUntil = Date.now() + this.replaceAfterMs;
@@ -218,9 +234,15 @@ export class Responder {
     return [min(ceiling, base * 2n + priority), min(ceiling, priority)];
   }
 
+  /**
+   * The next nonce: the chain's pending count, or one above the last transaction this responder got mined if the
+   * node has not counted it yet. That floor is dropped when the chain's own count is lower than the last mined nonce
+   * (a reorg took it): the gap it would leave could never be mined.
+   */
   private async nextNonce(): Promise<number> {
-    const chain = await this.chainNonce("pending");
-    this.localNonce = Math.max(this.localNonce ?? 0, chain);
+    const [pending, latest] = await Promise.all([this.chainNonce("pending"), this.chainNonce("latest")]);
+    if (this.localNonce !== undefined && latest < this.localNonce) this.localNonce = undefined;
+    this.localNonce = Math.max(this.localNonce ?? 0, pending);
     return this.localNonce;
   }
 

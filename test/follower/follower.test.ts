@@ -168,6 +168,27 @@ describe("Follower against a real node", function () {
     store.close();
   });
 
+  it("finds a reorg onto a shorter branch at once, without waiting for it to grow past the cursor", async function () {
+    const store = new Store(path.join(dir, "w.db"), 31337);
+    const seen: number[] = [];
+    const f = follower(store, seen);
+    await f.step();
+    const fork = Number(await node.rpc<string>("eth_blockNumber"));
+    const snapshot = await node.rpc<string>("evm_snapshot");
+    await mint(3, 7n); // branch A: three blocks
+    await f.step();
+    expect(store.cursor()?.number).to.equal(fork + 3);
+
+    await node.rpc("evm_revert", [snapshot]);
+    await mint(1, 9n); // branch B: one block, so the head is below the cursor
+    const step = await f.step();
+    expect(step.reorg, "the reorg is found on the first step").to.deep.equal({ ancestor: fork, retracted: 3 });
+    expect(store.cursor()?.number).to.equal(fork + 1);
+    const live = store.findingsFrom(fork + 1);
+    expect(live.map((l) => l.blockNumber)).to.deep.equal([fork + 1]);
+    store.close();
+  });
+
   it("keeps following with the primary endpoint dead and a stale one", async function () {
     const store = new Store(path.join(dir, "w.db"), 31337);
     const seen: number[] = [];

@@ -153,6 +153,23 @@ describe("Responder against a real node", function () {
     await node.rpc("evm_mine");
   });
 
+  it("acts again when a reorg takes its mined pause, with the nonce the reorg freed", async function () {
+    const snapshot = await node.rpc<string>("evm_snapshot");
+    const r = responder();
+    const first = await r.respond(PAUSE, "high", "drain");
+    expect(first.status).to.equal("mined");
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+
+    await node.rpc("evm_revert", [snapshot]); // the block holding the pause is gone
+    expect(BigInt(await hub.getFunction("state")()), "not paused on the new branch").to.equal(0n);
+    const again = await r.respond(PAUSE, "high", "drain");
+    expect(again.status, again.note).to.equal("mined");
+    expect(again.key, "the same action: the hub is at the same pause epoch").to.equal(first.key);
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    expect(await keeperNonce(), "one transaction on the surviving branch").to.equal(1);
+    expect(store.outboxEntry(first.key)?.status).to.equal("mined");
+  });
+
   it("re-decides when another transaction takes the guardian key's nonce", async function () {
     await node.rpc("evm_setAutomine", [false]);
     const pending = responder({ replaceAfterMs: 1_000 }).respond(PAUSE, "high", "drain");
