@@ -273,6 +273,14 @@ export async function queueUnits(provider: Provider, listing: QueueListing): Pro
   return units;
 }
 
+/** `amount` of `asset` in its units (`600.0 USDC`), or in base units when it is not an ERC-20. */
+async function formatAmount(provider: Provider, asset: string, amount: bigint): Promise<string> {
+  return await tokenUnits(provider, asset).then(
+    (u) => `${formatUnits(amount, u.decimals)} ${u.symbol}`,
+    () => `${amount} of ${asset}`,
+  );
+}
+
 /** `claimQueued(id)` on `target`: anyone may send it; the funds go to the outflow's recipient only. */
 export async function claimCall(provider: Provider, target: string, id: bigint): Promise<GovernanceCall> {
   const guarded = new Contract(target, guardedInterface, provider);
@@ -286,7 +294,7 @@ export async function claimCall(provider: Provider, target: string, id: bigint):
   return {
     to: target,
     data: guardedInterface.encodeFunctionData("claimQueued", [id]),
-    label: `claim queued outflow ${id} (${q.amount} to ${q.recipient})`,
+    label: `claim queued outflow ${id} (${await formatAmount(provider, q.asset, q.amount)} to ${q.recipient})`,
   };
 }
 

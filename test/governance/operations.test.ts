@@ -94,7 +94,9 @@ describe("cordon set-limit, queue, guardians, unpause and shutdown against a har
     );
     expect(list).to.match(new RegExp(`#2 Pending +700\\.0 USDC to ${depositor}`));
     expect(early.code).to.equal(2);
-    expect(early.stderr).to.match(/error: claim queued outflow 1 .* is released at \S+ \(in (59 min|1 h)/);
+    expect(early.stderr).to.match(
+      /error: claim queued outflow 1 \(600\.0 USDC to 0x\w+\) .* is released at \S+ \(in (59 min|1 h)/,
+    );
 
     await chain.node.rpc("evm_increaseTime", [3600]);
     await chain.node.rpc("evm_mine");
