@@ -46,6 +46,8 @@ export default defineConfig({
     },
   },
   paths: {
+    /** Ignition's deployment journals live under `<ignition>/deployments`; tests point this at a temporary folder. */
+    ignition: process.env.CORDON_IGNITION_DIR ?? "ignition",
     tests: {
       mocha: "test",
       solidity: "test",

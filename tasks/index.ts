@@ -165,6 +165,42 @@ export const cordonTasks = [
     .addOption({ name: "rpc", description: "Comma-separated RPC URLs (default: the network's URL)", defaultValue: "" })
     .setAction(() => import("./actions/report.js"))
     .build(),
+
+  task(
+    ["cordon", "verify-state"],
+    "Prove the checkpoint and the state now with eth_getProof against a block a quorum of endpoints agrees on; name any endpoint that lies. Example: npx hardhat --network mainnet cordon verify-state --rpc https://rpc-a.example,https://rpc-b.example",
+  )
+    .addOption({
+      name: "rpc",
+      description: "More RPC URLs, comma-separated, checked with the network's own (three or more name a liar)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "checkpoint",
+      description: "The checkpoint to compare the state with (default: the latest)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/verify-state.js"))
+    .build(),
+
+  // Hardhat owns the global `--config` (its own config file), so the protocol's configuration is `--params`.
+  task(
+    ["cordon", "deploy"],
+    "Deploy the hub and the protocol's configuration (governance, guardians, pause bound, protected contracts, limits) through Ignition; writes deployments/<network>/cordon.json. Re-running sends nothing. Example: npx hardhat --network sepolia cordon deploy --params cordon.params.json",
+  )
+    .addOption({
+      name: "params",
+      description: "The protocol's configuration (JSON), e.g. cordon.params.json",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "deploymentId",
+      description: "Ignition deployment id, its journal in ignition/deployments/<id> (default: cordon-<network>)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./actions/deploy.js"))
+    .build(),
+
   // Governance operations: unpause, shutdown, limits, the queue and guardians.
   task(
     ["cordon", "unpause"],

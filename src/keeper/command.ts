@@ -33,7 +33,7 @@ pauses through the guardian hub with a pause-only key, and alerts. Stops cleanly
 
 Options:
   <config> / --config <file>
-                     the keeper config (YAML or JSON); see the README's "Keepers" section
+                     the keeper config (YAML or JSON); see the README's "The watcher: for keepers"
                      (the Hardhat task takes it as its argument: Hardhat owns --config)
   --check            validate the config and resolve its secrets, then exit (nothing is sent)
   --replay <block>   evaluate one block with every detector and print the findings (nothing is sent)

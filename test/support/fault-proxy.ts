@@ -1,7 +1,8 @@
 /**
  * A JSON-RPC proxy on loopback that forwards to a real node and injects faults on demand: down, slow, stale (serving
  * an old head), lying (wrong block hashes and state), rate-limited (HTTP 429), garbage bodies and error envelopes.
- * Tests flip its `fault` at run time and read `calls` to see what reached it.
+ * Tests flip its `fault` at run time and read `calls` to see what reached it. A lying proxy given `methods` lies only
+ * in those methods' answers (e.g. state reads, while it agrees on blocks and so stays in the quorum).
  *
  * WebSocket upgrades on the same port are piped byte for byte to the node over TCP (see `wsUrl`), with the faults
  * that make sense below the message level: down (upgrades refused, live sockets cut on their next byte), slow (each
@@ -19,7 +20,7 @@ export type Fault =
   | { kind: "down" }
   | { kind: "slow"; delayMs: number }
   | { kind: "stale"; head: number }
-  | { kind: "lying" }
+  | { kind: "lying"; methods?: string[] }
   | { kind: "rate-limited" }
   | { kind: "garbage" }
   | { kind: "error-envelope" };
@@ -225,7 +226,12 @@ export class FaultProxy {
       body: JSON.stringify(request),
     });
     const answer = (await upstream.json()) as { result?: unknown; error?: unknown; id: unknown };
-    if (fault.kind === "lying" && answer.result !== undefined && answer.result !== null) {
+    if (
+      fault.kind === "lying" &&
+      (fault.methods === undefined || fault.methods.includes(request.method)) &&
+      answer.result !== undefined &&
+      answer.result !== null
+    ) {
       answer.result = this.lie(request.method, answer.result);
     }
     return answer;
@@ -285,6 +291,18 @@ export class FaultProxy {
       case "eth_getStorageAt":
       case "eth_getBalance":
         return typeof result === "string" && result.length > 2 ? corrupt(result) : result;
+      case "eth_getProof": {
+        // Claims other slot values, and alters the proof's last node so that it still looks like a proof.
+        const proof = result as { storageProof: { value: string; proof: string[] }[] };
+        return {
+          ...proof,
+          storageProof: proof.storageProof.map((p) => ({
+            ...p,
+            value: corrupt(p.value),
+            proof: p.proof.map((node, i) => (i === p.proof.length - 1 ? corrupt(node) : node)),
+          })),
+        };
+      }
       default:
         return result;
     }
