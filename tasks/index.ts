@@ -240,4 +240,173 @@ export const cordonTasks = [
     .addOption({ name: "out", description: "Write the signed attestation (JSON) to this file", defaultValue: "" })
     .setAction(() => import("./actions/attest.js"))
     .build(),
+
+  // Governance operations: unpause, shutdown, limits, the queue and guardians.
+  task(
+    ["cordon", "unpause"],
+    "Governance lifts the pause, or some scopes' (refused while an invariant fails). Example: npx hardhat --network localhost cordon unpause --scopes 1 --reason MAINTENANCE_PLANNED --via safe",
+  )
+    .addOption({
+      name: "scopes",
+      description: "Comma-separated scopes to unpause (0..207); none: the whole protocol and every scope",
+      defaultValue: "",
+    })
+    .addOption(REASON)
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/unpause.js"))
+    .build(),
+
+  task(
+    ["cordon", "shutdown"],
+    "TERMINAL: governance shuts the protocol down for good; only the exit path stays open. Needs --yes. Example: npx hardhat --network localhost cordon shutdown --reason SECURITY_DRAIN --via safe --yes",
+  )
+    .addOption(REASON)
+    .addFlag({ name: "yes", description: "Confirm: the hub can never leave Shutdown (not needed with --dry-run)" })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/shutdown.js"))
+    .build(),
+
+  task(
+    ["cordon", "set-limit"],
+    "Governance sets an asset's outflow limit in a protected contract (amounts in token units). Example: npx hardhat --network localhost cordon set-limit --contract 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512 --token 0x5FbDB2315678afecb367f032d93F642f64180aa3 --scope 1 --capacity 1000000 --window 86400 --policy queue --queue-delay 3600",
+  )
+    .addOption({
+      name: "contract",
+      description: "The protected contract; empty: the deployment's only one",
+      defaultValue: "",
+    })
+    .addOption({ name: "token", description: "The asset (an ERC-20) whose outflows are limited", defaultValue: "" })
+    .addOption({ name: "scope", description: "The scope whose pause closes its outflows (0..207)", defaultValue: "" })
+    .addOption({
+      name: "capacity",
+      description: "Largest amount that may leave at once, in whole tokens (e.g. 1000000 or 2.5)",
+      defaultValue: "",
+    })
+    .addOption({ name: "window", description: "Seconds for the emptied limit to refill", defaultValue: "" })
+    .addOption({
+      name: "largeThreshold",
+      description: "Outflows above this amount (in tokens) are always queued; empty: off",
+      defaultValue: "",
+    })
+    .addOption({ name: "policy", description: "Beyond the limit: revert, queue or trip", defaultValue: "revert" })
+    .addOption({
+      name: "queueDelay",
+      description: "Seconds a queued outflow waits before its claim",
+      defaultValue: "0",
+    })
+    .addFlag({ name: "inflowRefills", description: "Inflows of the asset give outflow capacity back" })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/set-limit.js"))
+    .build(),
+
+  emptyTask(
+    ["cordon", "queue"],
+    "Queued outflows: list, claim (anyone, paid to the recipient), cancel (governance). Example: npx hardhat --network localhost cordon queue list",
+  ).build(),
+
+  task(
+    ["cordon", "queue", "list"],
+    "List a protected contract's queued outflows: status, amount, recipient, release time. Example: npx hardhat --network localhost cordon queue list --contract 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+  )
+    .addOption({
+      name: "contract",
+      description: "The protected contract; empty: the deployment's only one",
+      defaultValue: "",
+    })
+    .addFlag({ name: "json", description: "Print JSON for scripts instead of lines" })
+    .setAction(() => import("./actions/queue-list.js"))
+    .build(),
+
+  task(
+    ["cordon", "queue", "claim"],
+    "Claim a released queued outflow; the funds go to its recipient only. Example: npx hardhat --network localhost cordon queue claim --id 3",
+  )
+    .addOption({ name: "id", description: "The queued outflow's id (see cordon queue list)", defaultValue: "" })
+    .addOption({
+      name: "contract",
+      description: "The protected contract; empty: the deployment's only one",
+      defaultValue: "",
+    })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/queue-claim.js"))
+    .build(),
+
+  task(
+    ["cordon", "queue", "cancel"],
+    "Governance cancels queued outflows (the contract decides what happens to the funds). Example: npx hardhat --network localhost cordon queue cancel --id 3,4 --via safe",
+  )
+    .addOption({ name: "id", description: "Comma-separated queued outflow ids", defaultValue: "" })
+    .addOption({
+      name: "contract",
+      description: "The protected contract; empty: the deployment's only one",
+      defaultValue: "",
+    })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/queue-cancel.js"))
+    .build(),
+
+  emptyTask(
+    ["cordon", "guardians"],
+    "The hub's guardians (GUARDIAN_ROLE): list, add, remove (governance). Example: npx hardhat --network localhost cordon guardians list",
+  ).build(),
+
+  task(
+    ["cordon", "guardians", "list"],
+    "List the guardians and the attestations a resume needs. Example: npx hardhat --network localhost cordon guardians list",
+  )
+    .setAction(() => import("./actions/guardians-list.js"))
+    .build(),
+
+  task(
+    ["cordon", "guardians", "add"],
+    "Governance grants GUARDIAN_ROLE to an account. Example: npx hardhat --network localhost cordon guardians add --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --via safe",
+  )
+    .addOption({ name: "account", description: "The account to make a guardian", defaultValue: "" })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/guardians-add.js"))
+    .build(),
+
+  task(
+    ["cordon", "guardians", "remove"],
+    "Governance revokes GUARDIAN_ROLE (refused below the attestation threshold). Example: npx hardhat --network localhost cordon guardians remove --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --via safe",
+  )
+    .addOption({ name: "account", description: "The guardian to remove", defaultValue: "" })
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT)
+    .setAction(() => import("./actions/guardians-remove.js"))
+    .build(),
 ];

@@ -68,6 +68,7 @@ export const governanceHubInterface = new Interface([
   "function shutdown(uint16 reason)",
   "function liftCooldown()",
   `function setLimit(address target, address asset, ${LIMIT_PARAMS} params)`,
+  "function cancelQueued(address target, uint256[] ids)",
   "function grantRole(bytes32 role, address account)",
   "function revokeRole(bytes32 role, address account)",
   "function hasRole(bytes32 role, address account) view returns (bool)",
@@ -108,6 +109,7 @@ export const guardedInterface = new Interface([
   "function outflowWait(address asset, uint256 amount) view returns (uint256)",
   "function queuedOutflow(uint256 id) view returns ((address asset, uint40 releaseTime, uint8 status, address recipient, uint64 pauseEpoch, uint256 amount))",
   "function queuedCount() view returns (uint256)",
+  "function claimQueued(uint256 id)",
   "function limitedAssets() view returns (address[])",
 ]);
 
@@ -117,6 +119,9 @@ export type HubStateName = (typeof HUB_STATES)[number];
 
 /** `QueueStatus` of ICordonGuarded, by its index. */
 export const QUEUE_STATUSES = ["None", "Pending", "Claimed", "Cancelled"] as const;
+
+/** `OutflowLimit.Policy`, by its index: what an outflow beyond the limit does. */
+export const OUTFLOW_POLICIES = ["revert", "queue", "trip"] as const;
 
 /** The hub's roles (CordonHub.sol) and a TimelockController's, as the hashes AccessControl reverts with. */
 export const ROLES = {

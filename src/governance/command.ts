@@ -37,7 +37,8 @@ export interface CommandIO {
   stderr: NodeJS.WritableStream;
 }
 
-const SCOPE_COUNT = 208;
+/** Scopes run from 0 to 207 (the hub's scope mask has 208 bits). */
+export const SCOPE_COUNT = 208;
 
 /** `--scopes 1,2` as a bit mask; every scope must be a whole number between 0 and 207. */
 export function parseScopes(input: string): bigint {

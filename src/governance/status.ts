@@ -6,14 +6,20 @@
  */
 import { Contract, type Provider } from "ethers";
 
-import { QUEUE_STATUSES, ROLES, governanceHubInterface, guardedInterface, hubStateName } from "./abi.js";
+import {
+  OUTFLOW_POLICIES,
+  QUEUE_STATUSES,
+  ROLES,
+  governanceHubInterface,
+  guardedInterface,
+  hubStateName,
+} from "./abi.js";
 import { reasonName } from "./reasons.js";
 import { formatDuration } from "./revert.js";
 
 /** How many of the latest checkpoints and queued outflow ids the status looks at. */
 const CHECKPOINTS_SHOWN = 3;
 const QUEUE_SCAN = 256;
-const POLICIES = ["revert", "queue", "trip"] as const;
 
 export interface LimitStatus {
   asset: string;
@@ -121,7 +127,7 @@ async function readProtected(
       scope: Number(params.scope),
       capacity: params.capacity,
       window: params.window,
-      policy: POLICIES[Number(params.policy)] ?? `policy ${params.policy}`,
+      policy: OUTFLOW_POLICIES[Number(params.policy)] ?? `policy ${params.policy}`,
       queueDelay: params.queueDelay,
       used,
       available,

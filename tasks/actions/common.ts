@@ -17,10 +17,16 @@ export interface Connected {
   network: string;
 }
 
-const io = { stdout: process.stdout, stderr: process.stderr };
+export const io = { stdout: process.stdout, stderr: process.stderr };
 
 /** The network connection and its deployment (`CORDON_DEPLOYMENTS_DIR` overrides the `deployments/` folder). */
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connected> {
+  const requested = hre.globalOptions.network;
+  if (requested !== undefined && hre.config.networks[requested] === undefined) {
+    throw new CordonError(`network "${requested}" is not defined in hardhat.config.ts`, {
+      details: `pass one of ${Object.keys(hre.config.networks).join(", ")} to --network, or add "${requested}" under networks in hardhat.config.ts`,
+    });
+  }
   const connection = await hre.network.getOrCreate();
   const network = connection.networkName;
   const deployment = readDeployment(process.env.CORDON_DEPLOYMENTS_DIR ?? "deployments", network);
