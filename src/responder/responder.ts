@@ -235,14 +235,16 @@ export class Responder {
   }
 
   /**
-   * The next nonce: the chain's pending count, or one above the last transaction this responder got mined if the
-   * node has not counted it yet. That floor is dropped when the chain's own count is lower than the last mined nonce
-   * (a reorg took it): the gap it would leave could never be mined.
+   * The next nonce: the chain's count of mined transactions, or one above the last transaction this responder got
+   * mined if the node has not counted it yet. Not the pending count: another keeper sharing this key may have the same
+   * action pending at that nonce, and sending at the same nonce makes the two one transaction (identical, or a
+   * replacement) instead of two. Actions of one responder run one at a time, so none of its own is pending here. The
+   * floor is dropped when the chain's count is below it (a reorg took a mined transaction): the gap would never fill.
    */
   private async nextNonce(): Promise<number> {
-    const [pending, latest] = await Promise.all([this.chainNonce("pending"), this.chainNonce("latest")]);
+    const latest = await this.chainNonce("latest");
     if (this.localNonce !== undefined && latest < this.localNonce) this.localNonce = undefined;
-    this.localNonce = Math.max(this.localNonce ?? 0, pending);
+    this.localNonce = Math.max(this.localNonce ?? 0, latest);
     return this.localNonce;
   }
 
