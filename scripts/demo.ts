@@ -307,7 +307,7 @@ async function main(): Promise<void> {
       `the breaker tripped by itself in this transaction: the next redeem breached the ${usdc(LIMIT_CAPACITY)} USDC limit,`,
     );
     say(
-      `withdrawals paused through the hub, ${queued.length} withdrawal of ${usdc((queued[0]?.args.assets as bigint) ?? 0n)} queued instead of paid, the rest refused`,
+      `withdrawals paused through the hub, ${queued.length} withdrawal of ${usdc((queued[0]?.args.assets as bigint) ?? 0n)} queued instead of paid, the next one refused`,
     );
   }
   check(tripped, "the withdrawal limit tripped the breaker in the exploit's transaction");
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
   if (opened === undefined) throw new Error("the keeper detected nothing within 20 s");
   const detectedAt = Date.parse(opened.time!);
   await klog.waitFor((l) => l.event === "finding", 20_000, fromLine);
-  const names = { [tokenAddress]: "USDC", [vaultAddress]: "the vault" };
+  const names = { [`of ${tokenAddress}`]: "USDC", [tokenAddress]: "USDC", [vaultAddress]: "the vault" };
   const byDetector = new Map<string, LogLine>();
   for (const f of klog.lines.slice(fromLine).filter((l) => l.event === "finding")) {
     if (!byDetector.has(String(f.detector))) byDetector.set(String(f.detector), f);
