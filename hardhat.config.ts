@@ -71,6 +71,15 @@ export default defineConfig({
       type: "edr-simulated",
       chainType: "l1",
     },
+    /**
+     * `npm run demo`'s node: blocks may share a timestamp, so the demo's quick setup (a block per transaction) does
+     * not run the chain's clock ahead of the wall clock the keeper dates its detections by.
+     */
+    cordonDemo: {
+      type: "edr-simulated",
+      chainType: "l1",
+      allowBlocksWithSameTimestamp: true,
+    },
     localhost: {
       type: "http",
       chainType: "l1",

@@ -2,7 +2,7 @@
 import { JsonRpcProvider, Wallet } from "ethers";
 
 import { FaultProxy } from "./fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "./hardhat-node.js";
+import { type HardhatNode, type NodeOptions, startHardhatNode } from "./hardhat-node.js";
 
 /** Hardhat's public test keys, from its well-known test mnemonic: never real keys. */
 export const TEST_KEYS = {
@@ -21,8 +21,8 @@ export interface TestChain {
   stop(): Promise<void>;
 }
 
-export async function startTestChain(proxyNames: string[]): Promise<TestChain> {
-  const node = await startHardhatNode();
+export async function startTestChain(proxyNames: string[], options: NodeOptions = {}): Promise<TestChain> {
+  const node = await startHardhatNode(options);
   const proxies: FaultProxy[] = [];
   for (const name of proxyNames) proxies.push(await new FaultProxy(node.url, name).start());
   const provider = new JsonRpcProvider(node.url, undefined, {

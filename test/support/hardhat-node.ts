@@ -44,10 +44,18 @@ export async function rpcCall<T = unknown>(url: string, method: string, params: 
   return body.result as T;
 }
 
-export async function startHardhatNode(options: { timeoutMs?: number } = {}): Promise<HardhatNode> {
+export interface NodeOptions {
+  timeoutMs?: number;
+  /** The Hardhat config's simulated network the node runs (default: Hardhat's `node` network). */
+  network?: string;
+}
+
+export async function startHardhatNode(options: NodeOptions = {}): Promise<HardhatNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  const network = options.network === undefined ? [] : ["--network", options.network];
+  const args = [HARDHAT_CLI, ...network, "node", "--hostname", "127.0.0.1", "--port", String(port)];
+  const child = spawn(process.execPath, args, {
     cwd: path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.."),
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORCE_COLOR: "0" },
