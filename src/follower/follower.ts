@@ -116,7 +116,7 @@ export class Follower {
       if (fetched === undefined) continue; // range shrank, or the chain moved under us: try again
       const findings = await this.options.onRange(fetched);
       store.advance(this.blocksOf(fetched), () => {
-        for (const finding of findings) store.addFinding(finding);
+        for (const finding of findings) finding.id = store.addFinding(finding);
       });
       result.processed += to - next + 1;
       next = to + 1;

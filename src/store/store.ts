@@ -23,6 +23,8 @@ export interface Finding {
   summary: string;
   data: Record<string, unknown>;
   retracted?: boolean;
+  /** The action the finding asks for (JSON), kept until it has been handled so a crash cannot lose it. */
+  response?: Record<string, unknown>;
 }
 
 /**
@@ -101,6 +103,10 @@ export class Store {
     this.db = new DatabaseSync(path);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     this.db.exec(SCHEMA);
+    const columns = (this.db.prepare("PRAGMA table_info(findings)").all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes("response")) {
+      this.db.exec("ALTER TABLE findings ADD COLUMN response TEXT; ALTER TABLE findings ADD COLUMN handled INTEGER");
+    }
   }
 
   close(): void {
@@ -190,9 +196,11 @@ export class Store {
   // ── findings ──
 
   addFinding(finding: Finding): number {
+    const json = (value: unknown) =>
+      JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
     const result = this.db
       .prepare(
-        "INSERT INTO findings (chain_id, block_number, block_hash, detector, severity, summary, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO findings (chain_id, block_number, block_hash, detector, severity, summary, data, created_at, response, handled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         this.chainId,
@@ -201,10 +209,39 @@ export class Store {
         finding.detector,
         finding.severity,
         finding.summary,
-        JSON.stringify(finding.data, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+        json(finding.data),
         Date.now(),
+        finding.response === undefined ? null : json(finding.response),
+        finding.response === undefined ? 1 : 0,
       );
     return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * Live findings that ask for an action nobody has handled yet, oldest first: after a crash between storing a
+   * finding and recording its action in the outbox, the restarted watcher acts on these.
+   */
+  unhandledFindings(): Finding[] {
+    const rows = this.db
+      .prepare(
+        "SELECT id, block_number, block_hash, detector, severity, summary, data, response FROM findings WHERE chain_id = ? AND retracted = 0 AND handled = 0 AND response IS NOT NULL ORDER BY id",
+      )
+      .all(this.chainId) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      blockNumber: Number(r.block_number),
+      blockHash: String(r.block_hash),
+      detector: String(r.detector),
+      severity: String(r.severity) as Severity,
+      summary: String(r.summary),
+      data: JSON.parse(String(r.data)) as Record<string, unknown>,
+      response: JSON.parse(String(r.response)) as Record<string, unknown>,
+    }));
+  }
+
+  /** The finding's action was decided (taken, skipped, or not ours to take): it is not resumed after a restart. */
+  markHandled(id: number): void {
+    this.db.prepare("UPDATE findings SET handled = 1 WHERE id = ?").run(id);
   }
 
   /** Live (not retracted) findings from block `from` on. */

@@ -4,12 +4,12 @@
  * response threshold. `run` ticks until its signal aborts, on each new head a WebSocket subscription announces, and
  * by polling while no subscription is alive.
  */
-import type { Detector, DetectorFinding } from "../detectors/types.js";
+import type { Detector, DetectorFinding, Response } from "../detectors/types.js";
 import { type BlockRange, Follower, type StepResult } from "../follower/follower.js";
 import { HeadSource, type HeadSourceOptions } from "../follower/heads.js";
 import type { ActionOutcome, Responder } from "../responder/responder.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { Severity, Store } from "../store/store.js";
+import type { Finding, Severity, Store } from "../store/store.js";
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
@@ -76,12 +76,22 @@ export class Watcher {
     const actions: TickResult["actions"] = [];
     const threshold = SEVERITY_RANK[this.options.respondAt ?? "high"];
     const choose = this.options.responder;
-    for (const finding of findings) {
-      if (finding.response === undefined || SEVERITY_RANK[finding.severity] < threshold) continue;
-      const responder = typeof choose === "function" ? choose(finding) : choose;
-      if (responder === undefined) continue;
-      const outcome = await responder.respond(finding.response, finding.severity, finding.summary);
-      actions.push({ ...outcome, finding });
+    for (const [i, finding] of findings.entries()) {
+      if (finding.response !== undefined && SEVERITY_RANK[finding.severity] >= threshold) {
+        const responder = typeof choose === "function" ? choose(finding) : choose;
+        if (responder !== undefined) {
+          let outcome: ActionOutcome;
+          try {
+            outcome = await responder.respond(finding.response, finding.severity, finding.summary);
+          } catch (error) {
+            // Not acted on yet: the next tick tries again (and a restart, from the store).
+            this.pending.unshift(...findings.slice(i).filter((f) => f.response !== undefined));
+            throw error;
+          }
+          actions.push({ ...outcome, finding });
+        }
+      }
+      if (finding.id !== undefined && finding.response !== undefined) this.options.store.markHandled(finding.id);
     }
     return { ...step, findings, actions };
   }
@@ -91,6 +101,8 @@ export class Watcher {
     // A routing function's responders are resumed by whoever made them.
     const responder = this.options.responder;
     if (typeof responder === "object") await responder.resumeUnfinished();
+    // Findings stored before a crash whose action was never decided: act on them first.
+    this.pending.unshift(...this.options.store.unhandledFindings().map(revive));
     const { pool, log } = this.options;
     const heads = new HeadSource({
       pool,
@@ -125,7 +137,7 @@ export class Watcher {
     for (const detector of this.options.detectors) {
       if (detector.poll === undefined) continue;
       for (const finding of await detector.poll(context)) {
-        store.addFinding(finding);
+        finding.id = store.addFinding(finding);
         findings.push(finding);
       }
     }
@@ -140,4 +152,12 @@ export class Watcher {
     this.pending.push(...findings);
     return findings;
   }
+}
+
+/** A stored finding as the responder takes it (JSON keeps a scope mask as a string). */
+function revive(finding: Finding): DetectorFinding {
+  const response = finding.response as (Response & { scopes?: unknown }) | undefined;
+  if (response?.kind === "pauseScopes")
+    return { ...finding, response: { ...response, scopes: BigInt(String(response.scopes)) } };
+  return { ...finding, response };
 }

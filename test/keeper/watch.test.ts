@@ -198,6 +198,55 @@ describe("cordon watch, as a separate process", function () {
     }
   });
 
+  it("killed after deciding but before recording its action, acts on the stored finding after a restart", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const file = path.join(dir, "keeper.yml");
+    // Only the one-time finding (a single large transfer): nothing later would make the keeper decide again.
+    writeFileSync(
+      file,
+      keeperConfig(chain, protocol, path.join(dir, "data"), 0).replace(
+        "detectors: [big-withdrawal, vault-invariant]",
+        "detectors: [big-withdrawal]",
+      ),
+    );
+    await chain.node.rpc("evm_setAutomine", [false]);
+    const first = runKeeper(["--config", file], ENV);
+    let second: ReturnType<typeof runKeeper> | undefined;
+    try {
+      await first.waitFor((l) => l.event === "network-ready");
+      const exploit = protocol.vault.connect(protocol.attacker).getFunction("redeem")(
+        1_000n * E18,
+        protocol.attacker.address,
+        protocol.attacker.address,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await chain.node.rpc("evm_mine");
+      await exploit;
+      await first.waitFor((l) => l.event === "incident-opened", 30_000);
+      first.child.kill("SIGKILL"); // the finding is stored; its action may not be
+      await first.exited;
+
+      second = runKeeper(["--config", file], ENV);
+      await second.waitFor((l) => l.event === "network-ready");
+      await chain.node.rpc("evm_setIntervalMining", [1000]);
+      const action = await second.waitFor((l) => l.event === "action" || l.event === "action-resumed", 30_000);
+      expect(["mined", "skipped"]).to.include(action.status);
+      const state = await until(
+        async () => BigInt(await protocol.hub.getFunction("state")()),
+        (s) => s === 1n,
+        10_000,
+      );
+      expect(state, "the hub is paused").to.equal(1n);
+      const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
+      expect(sent, "exactly one transaction from the keeper across the crash").to.equal(1);
+      second.child.kill("SIGTERM");
+      expect(await second.exited).to.equal(0);
+    } finally {
+      first.child.kill("SIGKILL");
+      second?.child.kill("SIGKILL");
+    }
+  });
+
   it("two keepers with the same config and key: one pause transaction, both see the incident through", async function () {
     const protocol = await deploySampleProtocol(chain);
     const configs = ["a", "b"].map((name) => {
