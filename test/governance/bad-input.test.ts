@@ -83,7 +83,7 @@ describe("cordon tasks refuse bad input: a clear message, a fix, a non-zero exit
       {
         args: ["--network", "nope", "shutdown", "--yes"],
         problem: 'network "nope" is not defined in hardhat.config.ts',
-        fix: "pass one of hardhat, localhost, cordonTest",
+        fix: 'to --network, or add "nope" under networks in hardhat.config.ts',
       },
       {
         args: ["guardians", "add", "--account", outsider],
