@@ -40,6 +40,23 @@ const SALT = {
   defaultValue: "",
 } as const;
 
+const CONTRACT = {
+  name: "contract",
+  description: "The protected contract; empty: the deployment's only one",
+  defaultValue: "",
+} as const;
+
+/** A task that sends a hub call: with the options every sending task shares (how, from whom, dry run, timelock). */
+function sendingTask(id: string[], description: string) {
+  return task(id, description)
+    .addOption(VIA)
+    .addOption(FROM)
+    .addFlag(DRY_RUN)
+    .addOption(EXPORT)
+    .addFlag(EXECUTE)
+    .addOption(SALT);
+}
+
 export const cordonTasks = [
   emptyTask("cordon", "Cordon: guard, watch, operate and report on a protocol (see each task's --help)").build(),
 
@@ -71,7 +88,7 @@ export const cordonTasks = [
     .setAction(() => import("./actions/status.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "pause"],
     "Pause the protocol, or some scopes (guardian or governance); simulated first. Example: npx hardhat --network localhost cordon pause --scopes 1,2 --reason SECURITY_DRAIN --dry-run",
   )
@@ -81,30 +98,18 @@ export const cordonTasks = [
       defaultValue: "",
     })
     .addOption(REASON)
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/pause.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "checkpoint"],
     "Record a checkpoint of the protocol's state digest (guardian or governance). Example: npx hardhat --network localhost cordon checkpoint --reason SECURITY_DRAIN",
   )
     .addOption(REASON)
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/checkpoint.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "recover"],
     "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via timelock (then the same with --execute after the delay)",
   )
@@ -114,16 +119,10 @@ export const cordonTasks = [
       description: "The checkpoint the recovery restores to (default: a new one)",
       defaultValue: "",
     })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/recover.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "resume"],
     "Governance returns from Recovery to Active from the latest checkpoint, with guardians' attestations. Example: npx hardhat --network localhost cordon resume --reason SECURITY_DRAIN --via safe --attestations a.json,b.json --dry-run",
   )
@@ -139,12 +138,6 @@ export const cordonTasks = [
         "Guardians' attestations of the checkpoint: files from cordon attest, or 0x signatures (comma-separated)",
       defaultValue: "",
     })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/resume.js"))
     .build(),
 
@@ -242,7 +235,7 @@ export const cordonTasks = [
     .build(),
 
   // Governance operations: unpause, shutdown, limits, the queue and guardians.
-  task(
+  sendingTask(
     ["cordon", "unpause"],
     "Governance lifts the pause, or some scopes' (refused while an invariant fails). Example: npx hardhat --network localhost cordon unpause --scopes 1 --reason MAINTENANCE_PLANNED --via safe",
   )
@@ -252,39 +245,23 @@ export const cordonTasks = [
       defaultValue: "",
     })
     .addOption(REASON)
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/unpause.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "shutdown"],
     "TERMINAL: governance shuts the protocol down for good; only the exit path stays open. Needs --yes. Example: npx hardhat --network localhost cordon shutdown --reason SECURITY_DRAIN --via safe --yes",
   )
     .addOption(REASON)
     .addFlag({ name: "yes", description: "Confirm: the hub can never leave Shutdown (not needed with --dry-run)" })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/shutdown.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "set-limit"],
     "Governance sets an asset's outflow limit in a protected contract (amounts in token units). Example: npx hardhat --network localhost cordon set-limit --contract 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512 --token 0x5FbDB2315678afecb367f032d93F642f64180aa3 --scope 1 --capacity 1000000 --window 86400 --policy queue --queue-delay 3600",
   )
-    .addOption({
-      name: "contract",
-      description: "The protected contract; empty: the deployment's only one",
-      defaultValue: "",
-    })
+    .addOption(CONTRACT)
     .addOption({ name: "token", description: "The asset (an ERC-20) whose outflows are limited", defaultValue: "" })
     .addOption({ name: "scope", description: "The scope whose pause closes its outflows (0..207)", defaultValue: "" })
     .addOption({
@@ -305,12 +282,6 @@ export const cordonTasks = [
       defaultValue: "0",
     })
     .addFlag({ name: "inflowRefills", description: "Inflows of the asset give outflow capacity back" })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/set-limit.js"))
     .build(),
 
@@ -323,50 +294,26 @@ export const cordonTasks = [
     ["cordon", "queue", "list"],
     "List a protected contract's queued outflows: status, amount, recipient, release time. Example: npx hardhat --network localhost cordon queue list --contract 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
   )
-    .addOption({
-      name: "contract",
-      description: "The protected contract; empty: the deployment's only one",
-      defaultValue: "",
-    })
+    .addOption(CONTRACT)
     .addFlag({ name: "json", description: "Print JSON for scripts instead of lines" })
     .setAction(() => import("./actions/queue-list.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "queue", "claim"],
     "Claim a released queued outflow; the funds go to its recipient only. Example: npx hardhat --network localhost cordon queue claim --id 3",
   )
     .addOption({ name: "id", description: "The queued outflow's id (see cordon queue list)", defaultValue: "" })
-    .addOption({
-      name: "contract",
-      description: "The protected contract; empty: the deployment's only one",
-      defaultValue: "",
-    })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
+    .addOption(CONTRACT)
     .setAction(() => import("./actions/queue-claim.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "queue", "cancel"],
     "Governance cancels queued outflows (the contract decides what happens to the funds). Example: npx hardhat --network localhost cordon queue cancel --id 3,4 --via safe",
   )
     .addOption({ name: "id", description: "Comma-separated queued outflow ids", defaultValue: "" })
-    .addOption({
-      name: "contract",
-      description: "The protected contract; empty: the deployment's only one",
-      defaultValue: "",
-    })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
+    .addOption(CONTRACT)
     .setAction(() => import("./actions/queue-cancel.js"))
     .build(),
 
@@ -382,31 +329,19 @@ export const cordonTasks = [
     .setAction(() => import("./actions/guardians-list.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "guardians", "add"],
     "Governance grants GUARDIAN_ROLE to an account. Example: npx hardhat --network localhost cordon guardians add --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --via safe",
   )
     .addOption({ name: "account", description: "The account to make a guardian", defaultValue: "" })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/guardians-add.js"))
     .build(),
 
-  task(
+  sendingTask(
     ["cordon", "guardians", "remove"],
     "Governance revokes GUARDIAN_ROLE (refused below the attestation threshold). Example: npx hardhat --network localhost cordon guardians remove --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --via safe",
   )
     .addOption({ name: "account", description: "The guardian to remove", defaultValue: "" })
-    .addOption(VIA)
-    .addOption(FROM)
-    .addFlag(DRY_RUN)
-    .addOption(EXPORT)
-    .addFlag(EXECUTE)
-    .addOption(SALT)
     .setAction(() => import("./actions/guardians-remove.js"))
     .build(),
 ];

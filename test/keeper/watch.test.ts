@@ -91,6 +91,15 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs
   }
 }
 
+/** The exploit on a chain that does not mine by itself: sent, then mined in a block of its own. */
+async function exploitMinedByHand(chain: TestChain, protocol: SampleProtocol): Promise<void> {
+  const { vault, attacker } = protocol;
+  const exploit = vault.connect(attacker).getFunction("redeem")(1_000n * E18, attacker.address, attacker.address);
+  await new Promise((r) => setTimeout(r, 300));
+  await chain.node.rpc("evm_mine");
+  await exploit;
+}
+
 describe("cordon watch, as a separate process", function () {
   this.timeout(180_000);
   let chain: TestChain;
@@ -214,14 +223,7 @@ describe("cordon watch, as a separate process", function () {
     let second: ReturnType<typeof runKeeper> | undefined;
     try {
       await first.waitFor((l) => l.event === "network-ready");
-      const exploit = protocol.vault.connect(protocol.attacker).getFunction("redeem")(
-        1_000n * E18,
-        protocol.attacker.address,
-        protocol.attacker.address,
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      await chain.node.rpc("evm_mine");
-      await exploit;
+      await exploitMinedByHand(chain, protocol);
       await first.waitFor((l) => l.event === "incident-opened", 30_000);
       first.child.kill("SIGKILL"); // the finding is stored; its action may not be
       await first.exited;
@@ -292,14 +294,7 @@ describe("cordon watch, as a separate process", function () {
     try {
       await first.waitFor((l) => l.event === "network-ready");
       // The exploit is mined by hand; the keeper's pause then waits in the mempool, unmined.
-      const exploit = protocol.vault.connect(protocol.attacker).getFunction("redeem")(
-        1_000n * E18,
-        protocol.attacker.address,
-        protocol.attacker.address,
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      await chain.node.rpc("evm_mine");
-      await exploit;
+      await exploitMinedByHand(chain, protocol);
       const exploitBlock = Number(await chain.node.rpc<string>("eth_blockNumber"));
       await first.waitFor((l) => l.event === "responder-sent", 30_000);
       first.child.kill("SIGKILL"); // mid-incident: the pause is sent, not mined
