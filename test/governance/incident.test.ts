@@ -110,8 +110,14 @@ describe("A full incident (pause, checkpoint, recover, verify, resume with attes
     return id;
   }
 
-  /** Verify: the protocol's state digest now equals the checkpoint's, and no invariant fails. */
+  /**
+   * Verify: `cordon verify-state` proves the checkpoint and the state now (eth_getProof, two endpoints), and the
+   * protocol's digest now equals the checkpoint's with no invariant failing.
+   */
   async function verify(id: bigint): Promise<void> {
+    const proven = await ok(["verify-state", "--checkpoint", String(id), "--rpc", chain.node.url]);
+    expect(proven).to.include(`The state now matches checkpoint ${id}.`);
+    expect(proven).to.include("Every endpoint answered the proven values.");
     const status = await readStatus(chain.provider, protocol.hub.target as string);
     expect(status.state).to.equal("Recovery");
     const checkpoint = status.checkpoints.find((c) => c.id === id);
