@@ -226,17 +226,8 @@ export class Store {
       .prepare(
         "SELECT id, block_number, block_hash, detector, severity, summary, data, response FROM findings WHERE chain_id = ? AND retracted = 0 AND handled = 0 AND response IS NOT NULL ORDER BY id",
       )
-      .all(this.chainId) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      blockNumber: Number(r.block_number),
-      blockHash: String(r.block_hash),
-      detector: String(r.detector),
-      severity: String(r.severity) as Severity,
-      summary: String(r.summary),
-      data: JSON.parse(String(r.data)) as Record<string, unknown>,
-      response: JSON.parse(String(r.response)) as Record<string, unknown>,
-    }));
+      .all(this.chainId) as unknown as FindingRow[];
+    return rows.map((r) => ({ ...toFinding(r), response: JSON.parse(r.response!) as Record<string, unknown> }));
   }
 
   /** The finding's action was decided (taken, skipped, or not ours to take): it is not resumed after a restart. */
@@ -251,26 +242,8 @@ export class Store {
         `SELECT id, block_number, block_hash, detector, severity, summary, data, retracted FROM findings
          WHERE chain_id = ? AND block_number >= ? ${includeRetracted ? "" : "AND retracted = 0"} ORDER BY id`,
       )
-      .all(this.chainId, from) as {
-      id: number;
-      block_number: number;
-      block_hash: string;
-      detector: string;
-      severity: Severity;
-      summary: string;
-      data: string;
-      retracted: number;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      blockNumber: r.block_number,
-      blockHash: r.block_hash,
-      detector: r.detector,
-      severity: r.severity,
-      summary: r.summary,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-      retracted: r.retracted === 1,
-    }));
+      .all(this.chainId, from) as unknown as FindingRow[];
+    return rows.map(toFinding);
   }
 
   /**
@@ -283,26 +256,8 @@ export class Store {
         `SELECT id, block_number, block_hash, detector, severity, summary, data, created_at FROM findings
          WHERE chain_id = ? AND block_number >= ? AND block_number <= ? AND retracted = 0 ORDER BY block_number, id`,
       )
-      .all(this.chainId, from, to) as {
-      id: number;
-      block_number: number;
-      block_hash: string;
-      detector: string;
-      severity: Severity;
-      summary: string;
-      data: string;
-      created_at: number;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      blockNumber: r.block_number,
-      blockHash: r.block_hash,
-      detector: r.detector,
-      severity: r.severity,
-      summary: r.summary,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-      createdAt: r.created_at,
-    }));
+      .all(this.chainId, from, to) as unknown as FindingRow[];
+    return rows.map((r) => ({ ...toFinding(r), id: r.id, createdAt: r.created_at! }));
   }
 
   // ── outbox ──
@@ -464,5 +419,32 @@ function toIncident(row: Record<string, unknown>): Incident {
     actionBlock: optional(row.action_block, Number),
     actedAt: optional(row.acted_at, Number),
     closedAt: optional(row.closed_at, Number),
+  };
+}
+
+/** A row of the findings table, as SELECTs here read it. */
+interface FindingRow {
+  id: number;
+  block_number: number;
+  block_hash: string;
+  detector: string;
+  severity: Severity;
+  summary: string;
+  data: string;
+  retracted?: number;
+  created_at?: number;
+  response?: string | null;
+}
+
+function toFinding(r: FindingRow): Finding {
+  return {
+    id: r.id,
+    blockNumber: r.block_number,
+    blockHash: r.block_hash,
+    detector: r.detector,
+    severity: r.severity,
+    summary: r.summary,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    ...(r.retracted === undefined ? {} : { retracted: r.retracted === 1 }),
   };
 }

@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 
 import { expect } from "chai";
 import { type Contract, type EventLog, getAddress } from "ethers";
@@ -13,23 +10,15 @@ import { signAttestation } from "../../src/governance/attest.js";
 import { writeDeployment } from "../../src/governance/deployments.js";
 import { REASONS } from "../../src/governance/reasons.js";
 import { readStatus } from "../../src/governance/status.js";
+import { type CliOutcome as Outcome, runCordon } from "../support/cordon-cli.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
 import { send } from "../support/deploy.js";
 import { type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 import { deploySafe } from "../support/safe.js";
 import { deployTimelock } from "../support/timelock.js";
 
-const require = createRequire(import.meta.url);
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");
-const run = promisify(execFile);
 const DELAY = 60;
 const STATE = { Active: 0n, Paused: 1n, Recovery: 2n } as const;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("A full incident (pause, checkpoint, recover, verify, resume with attestations) through each governance mode", function () {
   this.timeout(180_000);
@@ -43,24 +32,7 @@ describe("A full incident (pause, checkpoint, recover, verify, resume with attes
 
   /** Runs `hardhat --network cordonTest cordon <args>` against the test node, as a user would. */
   async function cordon(args: string[]): Promise<Outcome> {
-    const env = {
-      ...process.env,
-      CORDON_TEST_RPC_URL: chain.node.url,
-      CORDON_DEPLOYMENTS_DIR: path.join(dir, "deployments"),
-    };
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [HARDHAT_CLI, "--network", "cordonTest", "cordon", ...args],
-        {
-          env,
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
+    return await runCordon(chain.node.url, path.join(dir, "deployments"), args);
   }
 
   /** Runs a task that must succeed, with its output in the failure message. */

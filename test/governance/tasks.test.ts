@@ -1,29 +1,17 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 
 import { expect } from "chai";
 import { type Contract, getAddress } from "ethers";
 
 import { ROLES } from "../../src/governance/abi.js";
 import { transactionBuilderChecksum, type TransactionBuilderBatch } from "../../src/governance/tx-builder.js";
+import { type CliOutcome as Outcome, runCordon } from "../support/cordon-cli.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
 import { send } from "../support/deploy.js";
 import { type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 import { deploySafe } from "../support/safe.js";
-
-const require = createRequire(import.meta.url);
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");
-const run = promisify(execFile);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("cordon tasks against a hardhat node: an incident through a 2-of-3 Safe, and bad input refused", function () {
   this.timeout(180_000);
@@ -35,20 +23,7 @@ describe("cordon tasks against a hardhat node: an incident through a 2-of-3 Safe
 
   /** Runs `npx hardhat --network cordonTest cordon <args>` against the test node. */
   async function cordon(args: string[], deployments = path.join(dir, "deployments")): Promise<Outcome> {
-    const env = { ...process.env, CORDON_TEST_RPC_URL: chain.node.url, CORDON_DEPLOYMENTS_DIR: deployments };
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [HARDHAT_CLI, "--network", "cordonTest", "cordon", ...args],
-        {
-          env,
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
+    return await runCordon(chain.node.url, deployments, args);
   }
 
   const state = async () => (await protocol.hub.getFunction("state")()) as bigint;
