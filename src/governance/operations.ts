@@ -13,7 +13,7 @@ import { SCOPE_COUNT, hubCall } from "./command.js";
 import type { Deployment } from "./deployments.js";
 import type { GovernanceCall } from "./executor.js";
 import { formatDuration } from "./revert.js";
-import type { QueuedStatus } from "./status.js";
+import { type QueuedStatus, readQueued } from "./status.js";
 
 const MAX_UINT256 = 2n ** 256n - 1n;
 const MAX_UINT32 = 2n ** 32n - 1n;
@@ -215,27 +215,6 @@ export async function readQueue(provider: Provider, target: string, limit = 256)
     entries.push(await readQueued(guarded, id, pauseEpoch, blockTag));
   }
   return { target, blockNumber: blockTag, timestamp: BigInt(block.timestamp), queuedCount, entries };
-}
-
-async function readQueued(guarded: Contract, id: bigint, pauseEpoch: bigint, blockTag: number | string) {
-  const q = (await guarded.getFunction("queuedOutflow")(id, { blockTag })) as {
-    asset: string;
-    releaseTime: bigint;
-    status: bigint;
-    recipient: string;
-    pauseEpoch: bigint;
-    amount: bigint;
-  };
-  const status = QUEUE_STATUSES[Number(q.status)] ?? `status ${q.status}`;
-  return {
-    id,
-    asset: q.asset,
-    recipient: q.recipient,
-    amount: q.amount,
-    releaseTime: q.releaseTime,
-    status,
-    voided: status === "Pending" && q.pauseEpoch !== pauseEpoch,
-  };
 }
 
 /** The listing as lines: id, status, amount in token units, recipient, and when a pending one is released. */

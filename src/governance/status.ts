@@ -138,24 +138,8 @@ async function readProtected(
   const pendingQueue: QueuedStatus[] = [];
   const first = queuedCount > BigInt(QUEUE_SCAN) ? queuedCount - BigInt(QUEUE_SCAN) + 1n : 1n;
   for (let id = first; id <= queuedCount; id++) {
-    const q = (await guarded.getFunction("queuedOutflow")(id, { blockTag })) as {
-      asset: string;
-      releaseTime: bigint;
-      status: bigint;
-      recipient: string;
-      pauseEpoch: bigint;
-      amount: bigint;
-    };
-    if (QUEUE_STATUSES[Number(q.status)] !== "Pending") continue;
-    pendingQueue.push({
-      id,
-      asset: q.asset,
-      recipient: q.recipient,
-      amount: q.amount,
-      releaseTime: q.releaseTime,
-      status: "Pending",
-      voided: q.pauseEpoch !== pauseEpoch,
-    });
+    const entry = await readQueued(guarded, id, pauseEpoch, blockTag);
+    if (entry.status === "Pending") pendingQueue.push(entry);
   }
   return { address, state: hubStateName(state), limits, pendingQueue, queuedCount };
 }
@@ -313,4 +297,31 @@ export function renderStatus(status: HubStatus): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Queued outflow `id` of a guarded contract, with its status by name and whether a later pause voided it. */
+export async function readQueued(
+  guarded: Contract,
+  id: bigint,
+  pauseEpoch: bigint,
+  blockTag: number | string,
+): Promise<QueuedStatus> {
+  const q = (await guarded.getFunction("queuedOutflow")(id, { blockTag })) as {
+    asset: string;
+    releaseTime: bigint;
+    status: bigint;
+    recipient: string;
+    pauseEpoch: bigint;
+    amount: bigint;
+  };
+  const status = QUEUE_STATUSES[Number(q.status)] ?? `status ${q.status}`;
+  return {
+    id,
+    asset: q.asset,
+    recipient: q.recipient,
+    amount: q.amount,
+    releaseTime: q.releaseTime,
+    status,
+    voided: status === "Pending" && q.pauseEpoch !== pauseEpoch,
+  };
 }

@@ -100,6 +100,13 @@ async function exploitMinedByHand(chain: TestChain, protocol: SampleProtocol): P
   await exploit;
 }
 
+/** Waits until `count` more blocks are mined (the chain mines by itself). */
+async function blocksPass(chain: TestChain, count: number): Promise<void> {
+  const height = async () => Number(await chain.node.rpc<string>("eth_blockNumber"));
+  const after = await height();
+  await until(height, (n) => n >= after + count, 10_000);
+}
+
 describe("cordon watch, as a separate process", function () {
   this.timeout(180_000);
   let chain: TestChain;
@@ -270,12 +277,7 @@ describe("cordon watch, as a separate process", function () {
       const paused = outcomes.filter((o) => o.status === "mined").map((o) => Number(o.block));
       expect(Math.min(...paused) - exploitBlock, "paused in the next block").to.be.at.most(1);
       expect(BigInt(await protocol.hub.getFunction("state")())).to.equal(1n);
-      const after = Number(await chain.node.rpc<string>("eth_blockNumber"));
-      await until(
-        async () => Number(await chain.node.rpc<string>("eth_blockNumber")),
-        (n) => n >= after + 2,
-        10_000,
-      );
+      await blocksPass(chain, 2);
       const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
       expect(sent, "one transaction mined from the shared key").to.equal(1);
     } finally {
@@ -311,12 +313,7 @@ describe("cordon watch, as a separate process", function () {
       );
       expect(state, "the hub is paused").to.equal(1n);
       // Let the restarted keeper run on for a few blocks: it must not pause again.
-      const after = Number(await chain.node.rpc<string>("eth_blockNumber"));
-      await until(
-        async () => Number(await chain.node.rpc<string>("eth_blockNumber")),
-        (n) => n >= after + 3,
-        10_000,
-      );
+      await blocksPass(chain, 3);
 
       const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
       expect(sent, "exactly one transaction from the keeper across the crash").to.equal(1);
