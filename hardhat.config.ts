@@ -1,9 +1,8 @@
 import { createRequire } from "node:module";
 
+import cordon from "@cordon/hardhat";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
-
-import { cordonTasks } from "./tasks/index.js";
 
 const require = createRequire(import.meta.url);
 
@@ -19,8 +18,7 @@ const fuzzRuns = Number(process.env.CORDON_FUZZ_RUNS ?? 10_000);
 const invariantRuns = Number(process.env.CORDON_INVARIANT_RUNS ?? 256);
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
-  tasks: cordonTasks,
+  plugins: [hardhatToolboxMochaEthersPlugin, cordon],
   solidity: {
     /** OpenZeppelin's proxies, built as they are for the watcher's privileged-events tests. */
     npmFilesToBuild: [

@@ -18,9 +18,9 @@ import path from "node:path";
 
 import { type Contract, getAddress, id, JsonRpcProvider, Wallet } from "ethers";
 
-import { TEST_KEYS } from "../../test/support/chain.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
 import { deploy } from "../../test/support/deploy.js";
-import { startHardhatNode } from "../../test/support/hardhat-node.js";
+import { startHardhatNode } from "@cordon/testkit/hardhat-node.js";
 import type { CatchUpConfig, CatchUpResult } from "./watcher-catchup.js";
 
 const BLOCKS = 20_000;

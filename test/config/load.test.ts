@@ -9,10 +9,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { encryptKeystoreJson, Wallet } from "ethers";
 
-import { ConfigError, parseConfig } from "../../src/config/load.js";
-import { parseAmount } from "../../src/config/schema.js";
-import { resolveSecrets } from "../../src/config/secrets.js";
-import { TEST_KEYS } from "../support/chain.js";
+import { ConfigError, parseConfig } from "@cordon/keeper/config/load.js";
+import { parseAmount } from "@cordon/keeper/config/schema.js";
+import { resolveSecrets } from "@cordon/keeper/config/secrets.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
 
 const HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const TOKEN = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";

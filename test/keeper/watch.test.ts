@@ -10,12 +10,12 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "../../src/alerts/index.js";
-import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
-import { freePort } from "../support/hardhat-node.js";
-import { HttpReceiver } from "../support/http-receiver.js";
-import { runKeeper } from "../support/keeper-process.js";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "@cordon/keeper/alerts/index.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
+import { freePort } from "@cordon/testkit/hardhat-node.js";
+import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
+import { runKeeper } from "@cordon/testkit/keeper-process.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
 const ENV = { CORDON_GUARDIAN_KEY: TEST_KEYS.keeper };

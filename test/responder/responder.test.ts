@@ -5,14 +5,14 @@ import path from "node:path";
 import { expect } from "chai";
 import { type Contract, Transaction, Wallet, parseUnits } from "ethers";
 
-import { CordonError } from "../../src/errors.js";
-import { Responder } from "../../src/responder/responder.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { Responder } from "@cordon/keeper/responder/responder.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import type { FaultProxy } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const { keeper: KEEPER_KEY, outsider: OUTSIDER_KEY } = TEST_KEYS;
 const PAUSE = { kind: "pause", reason: 0x0101 } as const;

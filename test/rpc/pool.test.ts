@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Endpoint } from "../../src/rpc/endpoint.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Endpoint } from "@cordon/keeper/rpc/endpoint.js";
 import {
   NoHealthyEndpointError,
   QuorumNotReachedError,
@@ -10,10 +10,10 @@ import {
   RpcRateLimitedError,
   RpcResponseError,
   RpcTimeoutError,
-} from "../../src/rpc/errors.js";
-import { TEST_KEYS } from "../support/chain.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+} from "@cordon/keeper/rpc/errors.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
+import { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { type HardhatNode, startHardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const TEST_KEY = TEST_KEYS.deployer;
 
