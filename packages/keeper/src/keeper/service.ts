@@ -237,6 +237,8 @@ export class Keeper {
         detectors: detectors.map((d) => d.name),
         startBlock,
         cursor: store.cursor()?.number,
+        // Milliseconds since the process started: what a restart costs before the keeper can act again.
+        sinceProcessStartMs: Math.round(performance.now()),
       },
       `watching ${network.protocols.length} protocol(s) with ${detectors.length} detector(s)`,
     );
