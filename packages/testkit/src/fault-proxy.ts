@@ -23,7 +23,12 @@ export type Fault =
   | { kind: "lying"; methods?: string[] }
   | { kind: "rate-limited" }
   | { kind: "garbage" }
-  | { kind: "error-envelope" };
+  | { kind: "error-envelope" }
+  /**
+   * Claims a head `by` blocks above the node's (a made-up block: the real latest one renumbered, with a forged hash),
+   * and lies in the answers of `lieIn`, as a node that wants to be preferred and then steer reads would.
+   */
+  | { kind: "ahead"; by: number; lieIn?: string[] };
 
 interface RpcRequest {
   jsonrpc: "2.0";
@@ -226,6 +231,10 @@ export class FaultProxy {
       body: JSON.stringify(request),
     });
     const answer = (await upstream.json()) as { result?: unknown; error?: unknown; id: unknown };
+    if (fault.kind === "ahead" && answer.result !== undefined && answer.result !== null) {
+      answer.result = this.ahead(request, answer.result, fault.by);
+      if (fault.lieIn?.includes(request.method)) answer.result = this.lie(request.method, answer.result);
+    }
     if (
       fault.kind === "lying" &&
       (fault.methods === undefined || fault.methods.includes(request.method)) &&
@@ -235,6 +244,17 @@ export class FaultProxy {
       answer.result = this.lie(request.method, answer.result);
     }
     return answer;
+  }
+
+  /** For a node claiming to be ahead: the head it claims instead of the node's. */
+  private ahead(request: RpcRequest, result: unknown, by: number): unknown {
+    if (request.method === "eth_blockNumber") return hex(Number(result) + by);
+    const tag = request.params?.[0];
+    if (request.method === "eth_getBlockByNumber" && typeof tag === "string" && HEAD_TAGS.has(tag)) {
+      const block = result as Record<string, unknown>;
+      return { ...block, number: hex(Number(block.number) + by), hash: corrupt(String(block.hash)) };
+    }
+    return result;
   }
 
   /** For a stale node: answers that depend on the head, or undefined to forward (pinned). */

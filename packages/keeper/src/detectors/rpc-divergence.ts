@@ -29,7 +29,10 @@ export function rpcDivergenceDetector(options: RpcDivergenceOptions = {}): Detec
       const at = { blockNumber: head?.number ?? reference ?? 0, blockHash: head?.hash ?? "", detector: name };
       for (const e of pool.health()) {
         const figures = { endpoint: e.name, status: e.status, head: e.head, referenceHead: reference, lag: e.lag };
-        if (BAD.has(e.status) && !open.has(e.name)) {
+        // One block ahead is a node that heard of a block first; further ahead than a lagging node may fall behind is
+        // a claim worth an alert.
+        const bad = BAD.has(e.status) || (e.status === "ahead" && (e.lag ?? 0) < -pool.maxLagBlocks);
+        if (bad && !open.has(e.name)) {
           open.set(e.name, e.status);
           findings.push({
             ...at,

@@ -23,7 +23,7 @@ export interface PoolConfig {
   graceMs?: number;
 }
 
-export type EndpointStatus = "healthy" | "down" | "lagging" | "diverging" | "rate-limited" | "unknown";
+export type EndpointStatus = "healthy" | "down" | "lagging" | "ahead" | "diverging" | "rate-limited" | "unknown";
 
 export interface EndpointHealth {
   name: string;
@@ -186,6 +186,14 @@ export class RpcPool {
         `head ${e.head.number} is ${this.referenceHead - e.head.number} blocks behind ${this.referenceHead}`,
       ];
     }
+    // A head above the quorum's reference is a claim nobody else backs yet (a node just ahead, or one that wants to be
+    // preferred so its other answers stick): out of rotation until a quorum reaches it, never preferred for it.
+    if (this.referenceHead !== undefined && e.head.number > this.referenceHead) {
+      return [
+        "ahead",
+        `claims head ${e.head.number}, ${e.head.number - this.referenceHead} above the ${this.referenceHead} a quorum has reached: unconfirmed until a quorum reaches it`,
+      ];
+    }
     return ["healthy", undefined];
   }
 
@@ -274,7 +282,8 @@ export class RpcPool {
   /** Sends a signed transaction to every healthy endpoint (every non-diverging one if none is healthy). */
   async broadcast(rawTransaction: string): Promise<BroadcastResult> {
     const hash = keccak256(rawTransaction);
-    const healthy = this.healthy();
+    // An endpoint ahead of the quorum is not trusted for reads, but sending it the transaction too costs nothing.
+    const healthy = [...this.healthy(), ...this.endpoints.filter((e) => this.statusOf(e)[0] === "ahead")];
     const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.diverging.has(e.name));
     const accepted: string[] = [];
     const rejected: { endpoint: string; error: string }[] = [];
