@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type Contract, Transaction, Wallet, parseUnits } from "ethers";
+import { type Contract, Interface, Transaction, Wallet, parseUnits } from "ethers";
 
 import { CordonError } from "@cordon/keeper/errors.js";
 import { Responder } from "@cordon/keeper/responder/responder.js";
@@ -84,6 +84,23 @@ describe("Responder against a real node", function () {
     const second = await r.respond(PAUSE, "critical", "the same drain, seen again");
     expect(second.status).to.equal("skipped");
     expect(await keeperNonce()).to.equal(1);
+  });
+
+  it("does not skip on one endpoint's simulation: the quorum says the hub is open, so it pauses", async function () {
+    // The best endpoint answers every gas estimate with the revert an already-paused hub gives.
+    const alreadyPaused = new Interface(["error CordonInvalidTransition(uint8 from, uint8 to)"]).encodeErrorResult(
+      "CordonInvalidTransition",
+      [1, 1],
+    );
+    proxies[0]!.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused };
+    try {
+      const outcome = await responder().respond(PAUSE, "critical", "drain");
+      expect(outcome.status, outcome.note).to.equal("mined");
+      expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+      expect(await keeperNonce()).to.equal(1);
+    } finally {
+      proxies[0]!.fault = { kind: "none" };
+    }
   });
 
   it("finishes an action decided before a crash, and does not repeat one sent before it", async function () {

@@ -28,7 +28,9 @@ export type Fault =
    * Claims a head `by` blocks above the node's (a made-up block: the real latest one renumbered, with a forged hash),
    * and lies in the answers of `lieIn`, as a node that wants to be preferred and then steer reads would.
    */
-  | { kind: "ahead"; by: number; lieIn?: string[] };
+  | { kind: "ahead"; by: number; lieIn?: string[] }
+  /** Answers `methods` with an execution revert carrying `data` (e.g. a simulation that says "already done"). */
+  | { kind: "reverting"; methods: string[]; data: string };
 
 interface RpcRequest {
   jsonrpc: "2.0";
@@ -219,6 +221,9 @@ export class FaultProxy {
     }
     if (fault.kind === "error-envelope") {
       return { jsonrpc: "2.0", id: request.id, error: { code: -32000, message: "header not found" } };
+    }
+    if (fault.kind === "reverting" && fault.methods.includes(request.method)) {
+      return { jsonrpc: "2.0", id: request.id, error: { code: 3, message: "execution reverted", data: fault.data } };
     }
     if (fault.kind === "stale") {
       const stale = this.staleAnswer(request, fault.head);

@@ -47,6 +47,10 @@ export interface ActionOutcome {
 
 const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
 const BUMP_DENOMINATOR = 1000n;
+/** The reverts that mean "the hub is already there": a pause of what is paused, a trip while the invariant holds. */
+const NOTHING_TO_DO: ReadonlySet<string> = new Set(["CordonInvalidTransition", "CordonInvariantsHold"]);
+/** The gas limit when the action must go ahead and no endpoint would estimate it: the hub's pause of many contracts. */
+const FALLBACK_GAS = 3_000_000n;
 
 export class Responder {
   private readonly replaceAfterMs: number;
@@ -120,7 +124,7 @@ export class Responder {
     const earlier = await this.findReceipt(sent);
     if (earlier !== undefined) return this.finish(key, earlier, attempts);
 
-    const gasLimit = await this.simulate(data);
+    const gasLimit = await this.simulate(data, response);
     if (gasLimit === undefined) {
       store.update(key, { status: "skipped", note: "the hub is already paused (simulation)" });
       return { status: "skipped", key, attempts, note: "already paused" };
@@ -198,29 +202,63 @@ export class Responder {
     };
   }
 
-  /** Estimates gas; undefined if the call would revert because the hub is already paused there. */
-  private async simulate(data: string): Promise<bigint | undefined> {
+  /**
+   * Estimates gas; undefined if the call would revert because the hub is already where the action would put it. A
+   * simulation that says "nothing to do" is one endpoint's word: it decides nothing until a quorum of endpoints
+   * simulates the same and, for a pause, a quorum read of the hub confirms it. Otherwise the action goes ahead with
+   * the gas the other endpoints estimate (a revert on-chain costs gas; a skipped pause can cost the protocol).
+   */
+  private async simulate(data: string, response: Response): Promise<bigint | undefined> {
+    const call = { from: this.options.wallet.address, to: this.options.hub, data };
     try {
-      const estimate = await this.options.pool.request<string>("eth_estimateGas", [
-        { from: this.options.wallet.address, to: this.options.hub, data },
-      ]);
+      const estimate = await this.options.pool.request<string>("eth_estimateGas", [call]);
       return (BigInt(estimate) * 13n) / 10n;
     } catch (error) {
-      if (error instanceof RpcResponseError) {
-        const reason = decodeRevert(error.data);
-        if (reason === "CordonInvalidTransition" || reason === "CordonInvariantsHold") return undefined;
-        throw new CordonError(`the hub would refuse the keeper's transaction: ${reason ?? error.rpcMessage}`, {
-          cause: error,
-          details:
-            reason === "AccessControlUnauthorizedAccount"
-              ? `${this.options.wallet.address} lacks the guardian role: governance must grant it`
-              : reason === "CordonGuardianCooldown"
-                ? "guardians are in cooldown after an unconfirmed pause: governance can lift it"
-                : undefined,
-        });
-      }
-      throw error;
+      if (!(error instanceof RpcResponseError)) throw error;
+      const reason = decodeRevert(error.data);
+      if (reason === undefined || !NOTHING_TO_DO.has(reason)) throw refusal(error, reason, this.options.wallet.address);
+      return await this.confirmNothingToDo(call, response, error.endpoint, reason);
     }
+  }
+
+  /** Asks every endpoint to simulate `call`; skips (undefined) only when a quorum of them and of the hub agree. */
+  private async confirmNothingToDo(
+    call: { from: string; to: string; data: string },
+    response: Response,
+    first: string,
+    firstReason: string,
+  ): Promise<bigint | undefined> {
+    const { pool } = this.options;
+    const votes = await Promise.all(
+      pool.endpoints
+        .filter((e) => e.name !== first)
+        .map(async (endpoint) => {
+          try {
+            return { endpoint: endpoint.name, gas: BigInt(await endpoint.request<string>("eth_estimateGas", [call])) };
+          } catch (error) {
+            const reason = error instanceof RpcResponseError ? decodeRevert(error.data) : undefined;
+            return { endpoint: endpoint.name, reason: reason ?? (error as Error).message.split("\n")[0] };
+          }
+        }),
+    );
+    const saying = [first, ...votes.filter((v) => v.reason === firstReason).map((v) => v.endpoint)];
+    let hubAgrees = response.kind === "tripOnInvariant";
+    if (!hubAgrees) {
+      try {
+        hubAgrees = isAlreadyDone(response, await this.readSync());
+      } catch {
+        hubAgrees = false; // no quorum on the hub's state: nothing confirms the skip
+      }
+    }
+    if (saying.length >= pool.quorum && hubAgrees) return undefined;
+    const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
+    this.log("simulation-disputed", {
+      why: `${saying.join(", ")} simulated ${firstReason} (nothing to do), which a quorum does not confirm: acting anyway`,
+      endpoints: saying,
+      others: votes.map((v) => ({ endpoint: v.endpoint, ...(v.gas === undefined ? { reason: v.reason } : {}) })),
+    });
+    if (estimates.length === 0) return FALLBACK_GAS;
+    return (estimates.reduce((a, b) => (a > b ? a : b)) * 13n) / 10n;
   }
 
   private async initialFees(critical: boolean): Promise<[bigint, bigint]> {
@@ -311,6 +349,19 @@ function decodeRevert(data: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The hub would refuse the keeper's transaction for a reason that is not "already done": what to do about it. */
+function refusal(error: RpcResponseError, reason: string | undefined, keeper: string): CordonError {
+  return new CordonError(`the hub would refuse the keeper's transaction: ${reason ?? error.rpcMessage}`, {
+    cause: error,
+    details:
+      reason === "AccessControlUnauthorizedAccount"
+        ? `${keeper} lacks the guardian role: governance must grant it`
+        : reason === "CordonGuardianCooldown"
+          ? "guardians are in cooldown after an unconfirmed pause: governance can lift it"
+          : undefined,
+  });
 }
 
 function min(a: bigint, b: bigint): bigint {
