@@ -47,6 +47,8 @@ interface NetworkRuntime {
   lastTickAt: number;
   lastTickOkAt: number;
   lastError: string | undefined;
+  /** Open incidents during which a quorum has seen the hub not fully open (paused by anyone). */
+  seenClosed: Set<number>;
 }
 
 export class Keeper {
@@ -197,6 +199,7 @@ export class Keeper {
       lastTickAt: 0,
       lastTickOkAt: Date.now(),
       lastError: undefined,
+      seenClosed: new Set(),
       watcher: undefined as unknown as Watcher,
     };
     runtime.watcher = new Watcher({
@@ -367,13 +370,21 @@ export class Keeper {
     await this.closeSettledIncidents(runtime, log);
   }
 
-  /** Closes incidents whose hub is fully open again (governance resumed it, or the pause expired). */
+  /**
+   * Closes incidents whose hub is fully open again (governance resumed it, or the pause expired). An incident whose
+   * action was skipped closes only after a quorum has seen the hub paused and then open: a skip never closes an
+   * incident by itself, so the findings of one exploit stay in one incident while nothing paused the hub.
+   */
   private async closeSettledIncidents(runtime: NetworkRuntime, log: Logger): Promise<void> {
     for (const protocol of runtime.network.protocols) {
       const incident = runtime.store.openIncidentOf(protocol.name);
       if (incident === undefined || incident.actionStatus === undefined || incident.actionStatus === "failed") continue;
       try {
-        if (isFullyOpen(await readHubSync(runtime.pool, protocol.hub))) {
+        const open = isFullyOpen(await readHubSync(runtime.pool, protocol.hub));
+        if (!open) runtime.seenClosed.add(incident.id);
+        const settled = incident.actionStatus === "mined" || runtime.seenClosed.has(incident.id);
+        if (open && settled) {
+          runtime.seenClosed.delete(incident.id);
           runtime.store.closeIncident(incident.id);
           log.info(
             { event: "incident-closed", incident: incident.id, protocol: protocol.name },
