@@ -176,7 +176,10 @@ export class Keeper {
     }
 
     let startBlock: number;
-    if (network.startBlock === "latest") {
+    if (network.startBlock === "latest" && store.cursor() !== undefined) {
+      // A restart: the follower goes on from the store's cursor, and its first tick reads the heads anyway.
+      startBlock = store.cursor()!.number + 1;
+    } else if (network.startBlock === "latest") {
       await pool.refresh();
       const head = pool.agreedHead?.number;
       if (head === undefined && store.cursor() === undefined) {
@@ -421,21 +424,43 @@ function findingAlert(
 }
 
 /** Every reachable endpoint must serve the configured chain: a wrong URL must not feed another chain's blocks. */
+/**
+ * Checks that the endpoints serve the configured chain. The keeper goes on once a quorum has confirmed it (a slow or
+ * dead endpoint does not hold up a restart); an endpoint found on another chain before then stops the start, one
+ * found later is taken out of rotation and named.
+ */
 async function checkChainIds(pool: RpcPool, network: ResolvedNetwork, log: Logger): Promise<void> {
   const wrong: string[] = [];
-  await Promise.all(
+  let confirmed = 0;
+  let started = true; // still deciding whether the keeper may start
+  let release!: () => void;
+  const enough = new Promise<void>((resolve) => (release = resolve));
+  const all = Promise.all(
     pool.endpoints.map(async (endpoint) => {
       try {
         const chainId = Number(await endpoint.request<string>("eth_chainId"));
-        if (chainId !== network.chainId) wrong.push(`${endpoint.name} serves chain ${chainId}`);
+        if (chainId === network.chainId) {
+          confirmed += 1;
+        } else if (started) {
+          wrong.push(`${endpoint.name} serves chain ${chainId}`);
+        } else {
+          pool.exclude(endpoint.name, `serves chain ${chainId}, not ${network.chainId}`);
+          log.error(
+            { event: "endpoint-wrong-chain", endpoint: endpoint.name, chainId, expected: network.chainId },
+            "endpoint serves another chain: out of rotation",
+          );
+        }
       } catch (error) {
         log.warn(
           { event: "endpoint-unreachable", endpoint: endpoint.name, error: (error as Error).message.split("\n")[0] },
           "endpoint unreachable at start; it joins when it answers",
         );
       }
+      if (confirmed >= pool.quorum || wrong.length > 0) release();
     }),
   );
+  await Promise.race([all, enough]);
+  started = false;
   if (wrong.length > 0) {
     throw new CordonError(`networks.${network.name}: ${wrong.join(", ")}, not chainId ${network.chainId}`, {
       details: "fix the endpoint URL or the network's chainId in the config",

@@ -85,6 +85,11 @@ export class RpcPool {
     }
   }
 
+  /** Takes an endpoint out of rotation for `reason` (e.g. it serves another chain), as if it diverged. */
+  exclude(name: string, reason: string): void {
+    this.diverging.set(name, reason);
+  }
+
   /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
   close(): void {
     for (const endpoint of this.endpoints) endpoint.close();
