@@ -17,7 +17,7 @@ import {
 } from "../contracts/generated/cordon.js";
 import type { Log } from "../follower/follower.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
 const privilegedInterface = new Interface(

@@ -7,7 +7,7 @@
 import { erc20Interface } from "../contracts/abi.js";
 import { CordonError } from "../errors.js";
 import { hexNumber } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
 const balanceOfInterface = erc20Interface;
