@@ -4,6 +4,8 @@ import cordon from "@cordon/hardhat";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
+import cordonVocabulary from "./scripts/vocabulary/plugin.js";
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -18,7 +20,7 @@ const fuzzRuns = Number(process.env.CORDON_FUZZ_RUNS ?? 10_000);
 const invariantRuns = Number(process.env.CORDON_INVARIANT_RUNS ?? 256);
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin, cordon],
+  plugins: [hardhatToolboxMochaEthersPlugin, cordon, cordonVocabulary],
   solidity: {
     /** OpenZeppelin's proxies, built as they are for the watcher's privileged-events tests. */
     npmFilesToBuild: [

@@ -4,7 +4,9 @@
  * starts: the drill measures the pause from its block. Attacker transactions carry a fixed gas limit, so one the
  * paused protocol refuses is still mined, as a real attacker's retries would be.
  */
-import { id, type TransactionResponse } from "ethers";
+import type { TransactionResponse } from "ethers";
+
+import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
 
 import { ATTACK_GAS, type DrillProtocol, E18, PRICE } from "./protocol.js";
 
@@ -49,7 +51,7 @@ export const SCENARIOS: Scenario[] = [
     name: "admin-key",
     description: "a compromised admin key grants the attacker governance of the hub, then a cash-out",
     steps: [
-      (p) => p.hub.getFunction("grantRole")(id("CORDON_GOVERNANCE_ROLE"), p.attacker.address, opts),
+      (p) => p.hub.getFunction("grantRole")(CordonHubConstants.GOVERNANCE_ROLE, p.attacker.address, opts),
       redeem(1_000n * E18),
     ],
   },

@@ -133,6 +133,14 @@ describe("keeper config", function () {
     expect(message).to.include('actions.pause-withdrawals.key: "pauser" is not in `keys` (known: guardian)');
   });
 
+  it("refuses a pause scope the hub does not have: scopes run from 0 to 207", function () {
+    expect(parseConfig(VALID.replace("scopes: [1]", "scopes: [0, 207]"), "keeper.yml").networks).to.have.length(1);
+    const message = problemsOf(VALID.replace("scopes: [1]", "scopes: [1, 208]"));
+    expect(message).to.include("keeper.yml:22 actions.pause-withdrawals.scopes.1");
+    expect(message).to.include("208");
+    expect(message).to.include("0 to 207");
+  });
+
   it("says when the file is not YAML at all", function () {
     expect(problemsOf("networks: [unclosed")).to.include("not valid YAML or JSON");
   });

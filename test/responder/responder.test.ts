@@ -224,6 +224,18 @@ describe("Responder against a real node", function () {
     expect(sends()).to.equal(0);
   });
 
+  it("names the hub's refusal of a scope it does not have (CordonInvalidScopes), and sends nothing", async function () {
+    try {
+      await responder().respond({ kind: "pauseScopes", scopes: 1n << 208n, reason: 0x0101 }, "high", "drain");
+      expect.fail("expected a CordonError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(CordonError);
+      const { message } = error as CordonError;
+      expect(message, message).to.include("the hub would refuse the keeper's transaction: CordonInvalidScopes");
+    }
+    expect(sends()).to.equal(0);
+  });
+
   it("trips on a failing invariant with no role at all", async function () {
     const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
     await send(hub, "addProtected", mock.target);

@@ -1,10 +1,11 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { CallableContractFuture, Future } from "@nomicfoundation/ignition-core";
-import { getAddress, id } from "ethers";
+import { getAddress } from "ethers";
 
+import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
 import { type DeployParams, POLICIES } from "@cordon/keeper/governance/deploy.js";
 
-const GOVERNANCE_ROLE = id("CORDON_GOVERNANCE_ROLE");
+const GOVERNANCE_ROLE = CordonHubConstants.GOVERNANCE_ROLE;
 
 /**
  * The hub and a protocol's configuration (src/governance/deploy.ts), as the Ignition module `Cordon`. The deployer

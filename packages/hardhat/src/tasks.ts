@@ -5,6 +5,10 @@
  */
 import { emptyTask, task } from "hardhat/config";
 
+import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
+
+const SCOPES = `0..${CordonHubConstants.SCOPE_COUNT - 1}`;
+
 /**
  * Options every state-changing task shares: the reason, how to send and from whom, simulate only, export, and the
  * timelock's second run.
@@ -94,7 +98,7 @@ export const cordonTasks = [
   )
     .addOption({
       name: "scopes",
-      description: "Comma-separated scopes to pause (0..207); none: the whole protocol",
+      description: `Comma-separated scopes to pause (${SCOPES}); none: the whole protocol`,
       defaultValue: "",
     })
     .addOption(REASON)
@@ -241,7 +245,7 @@ export const cordonTasks = [
   )
     .addOption({
       name: "scopes",
-      description: "Comma-separated scopes to unpause (0..207); none: the whole protocol and every scope",
+      description: `Comma-separated scopes to unpause (${SCOPES}); none: the whole protocol and every scope`,
       defaultValue: "",
     })
     .addOption(REASON)
@@ -263,7 +267,11 @@ export const cordonTasks = [
   )
     .addOption(CONTRACT)
     .addOption({ name: "token", description: "The asset (an ERC-20) whose outflows are limited", defaultValue: "" })
-    .addOption({ name: "scope", description: "The scope whose pause closes its outflows (0..207)", defaultValue: "" })
+    .addOption({
+      name: "scope",
+      description: `The scope whose pause closes its outflows (${SCOPES})`,
+      defaultValue: "",
+    })
     .addOption({
       name: "capacity",
       description: "Largest amount that may leave at once, in whole tokens (e.g. 1000000 or 2.5)",

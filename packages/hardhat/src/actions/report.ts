@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
 import { CordonError } from "@cordon/keeper/errors.js";
 import { buildReport, type WrittenReport, writeReport } from "@cordon/keeper/report/report.js";
 import { renderTable } from "@cordon/keeper/report/render/table.js";
@@ -72,8 +73,9 @@ function scopeNames(value: string | undefined): Record<number, string> {
   if (!given(value)) return names;
   for (const part of value.split(",")) {
     const match = /^\s*(\d+)\s*=\s*(.+?)\s*$/.exec(part);
-    if (match === null || Number(match[1]) > 207) {
-      throw new CordonError(`--scopes must list scope=name pairs (scopes 0 to 207), not "${part}"`, {
+    if (match === null || Number(match[1]) >= CordonHubConstants.SCOPE_COUNT) {
+      const last = CordonHubConstants.SCOPE_COUNT - 1;
+      throw new CordonError(`--scopes must list scope=name pairs (scopes 0 to ${last}), not "${part}"`, {
         details: 'e.g. "0=deposit,1=withdraw"',
       });
     }

@@ -4,9 +4,9 @@
  * reports them without the URL, the signing secret or the routing key: webhook URLs are secrets.
  */
 import { CordonError } from "../errors.js";
-import type { Severity } from "../store/store.js";
+import { type Severity, SEVERITIES, severityRank } from "../domain/types.js";
 
-export type { Severity } from "../store/store.js";
+export { type Severity, SEVERITIES, severityRank } from "../domain/types.js";
 
 export interface Alert {
   severity: Severity;
@@ -33,13 +33,6 @@ export interface AlertSink {
   readonly minSeverity?: Severity;
   /** Delivers one alert, or several as one digest message. Throws {@link AlertDeliveryError}. */
   send(alerts: Alert[]): Promise<void>;
-}
-
-export const SEVERITIES: readonly Severity[] = ["info", "low", "medium", "high", "critical"];
-
-/** 0 for info up to 4 for critical. */
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
 }
 
 /** A delivery that failed. `status` is the HTTP status (undefined when no response came). Never holds the URL. */

@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 
+import { CordonHubConstants, Reasons } from "../contracts/generated/cordon.js";
+
 const NAME = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -67,23 +69,38 @@ export const urlSchema = z.union([
 
 export const severitySchema = z.enum(["info", "low", "medium", "high", "critical"]);
 
-/** Reason codes of `CordonTypes.Reasons`, by name or number. */
+/**
+ * Reason codes of `CordonTypes.Reasons` (the generated vocabulary) by the short names a config writes; the
+ * library's own names (`SECURITY_DRAIN`) are accepted too.
+ */
 export const REASONS = {
-  security: 0x0100,
-  drain: 0x0101,
-  invariant: 0x0102,
-  oracle: 0x0103,
-  privileged: 0x0104,
-  "limit-trip": 0x0105,
-  network: 0x0200,
-  "chain-halt": 0x0201,
-  "rpc-divergence": 0x0202,
-  congestion: 0x0300,
-  fees: 0x0301,
-  maintenance: 0x0400,
-  planned: 0x0401,
-  upgrade: 0x0402,
+  security: Reasons.CLASS_SECURITY,
+  drain: Reasons.SECURITY_DRAIN,
+  invariant: Reasons.SECURITY_INVARIANT,
+  oracle: Reasons.SECURITY_ORACLE,
+  privileged: Reasons.SECURITY_PRIVILEGED,
+  "limit-trip": Reasons.SECURITY_LIMIT_TRIP,
+  network: Reasons.CLASS_NETWORK,
+  "chain-halt": Reasons.NETWORK_HALT,
+  "rpc-divergence": Reasons.NETWORK_RPC_DIVERGENCE,
+  congestion: Reasons.CLASS_CONGESTION,
+  fees: Reasons.CONGESTION_FEES,
+  maintenance: Reasons.CLASS_MAINTENANCE,
+  planned: Reasons.MAINTENANCE_PLANNED,
+  upgrade: Reasons.MAINTENANCE_UPGRADE,
+  ...Reasons,
 } as const;
+
+/** The hub's scopes: 0 to `SCOPE_COUNT - 1` (`CordonHub.SCOPE_COUNT`, from the generated vocabulary). */
+export const LAST_SCOPE = CordonHubConstants.SCOPE_COUNT - 1;
+export const scopeSchema = z
+  .number()
+  .int()
+  .min(0, `scopes run from 0 to ${LAST_SCOPE}`)
+  .max(
+    LAST_SCOPE,
+    `the hub has scopes 0 to ${LAST_SCOPE} (CordonHub.SCOPE_COUNT is ${CordonHubConstants.SCOPE_COUNT})`,
+  );
 
 export const reasonSchema = z.union([
   z.enum(Object.keys(REASONS) as [keyof typeof REASONS, ...(keyof typeof REASONS)[]]),
@@ -193,7 +210,7 @@ export const actionSchema = z.discriminatedUnion("kind", [
   z
     .object({
       kind: z.literal("pause-scopes"),
-      scopes: z.array(z.number().int().min(0).max(255)).min(1, "at least one scope number (0-255)"),
+      scopes: z.array(scopeSchema).min(1, `at least one scope number (0 to ${LAST_SCOPE})`),
       reason: reasonSchema.default("security"),
       ...actionCommon,
     })

@@ -1,5 +1,6 @@
 /** Reads of the guardian hub the watcher acts on, through a quorum of endpoints so one lying node cannot steer them. */
 import { hubInterface } from "./abi.js";
+import { HubState } from "./generated/cordon.js";
 import type { RpcPool } from "../rpc/pool.js";
 
 export interface HubSyncView {
@@ -11,7 +12,7 @@ export interface HubSyncView {
 }
 
 /** `HubState.Active` in CordonTypes.sol. */
-export const STATE_ACTIVE = 0n;
+export const STATE_ACTIVE = BigInt(HubState.indexOf("Active"));
 
 /** The hub's `currentSync()` at the latest block, as a quorum of endpoints reports it. */
 export async function readHubSync(pool: RpcPool, hub: string): Promise<HubSyncView> {

@@ -5,7 +5,7 @@
  */
 import type { BlockHead } from "../rpc/endpoint.js";
 import { CordonError } from "../errors.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorFinding, PollContext, Response } from "./types.js";
 
 export interface ChainHaltOptions {

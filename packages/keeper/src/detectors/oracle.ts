@@ -8,7 +8,7 @@ import { Interface } from "ethers";
 
 import { CordonError } from "../errors.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
 const aggregatorInterface = new Interface([

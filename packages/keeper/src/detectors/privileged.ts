@@ -4,41 +4,50 @@
  * cooldown, the attestation threshold, grace, protected contracts, limits). An attacker who gets a key usually uses
  * it first to give itself more: these are the earliest sign, before any funds move.
  */
-import { getAddress, id, Interface, type LogDescription, ZeroHash } from "ethers";
+import { getAddress, Interface, type LogDescription, ZeroHash } from "ethers";
 
+import { eventsOf, mergeAbis } from "../contracts/abi.js";
+import {
+  CordonHubConstants,
+  OutflowLimitPolicy,
+  cordonHubAbi,
+  iAccessControlAbi,
+  ierc1967Abi,
+  ownableAbi,
+} from "../contracts/generated/cordon.js";
 import type { Log } from "../follower/follower.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
-const privilegedInterface = new Interface([
-  // OpenZeppelin AccessControl, Ownable, ERC-1967 (proxies)
-  "event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)",
-  "event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)",
-  "event RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)",
-  "event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)",
-  "event Upgraded(address indexed implementation)",
-  "event AdminChanged(address previousAdmin, address newAdmin)",
-  "event BeaconUpgraded(address indexed beacon)",
-  // CordonHub (contracts/interfaces/ICordonHub.sol): governance's changes to the rules
-  "event PauseRulesChanged(uint40 guardianPauseDuration, uint40 guardianCooldown)",
-  "event CooldownLifted(address indexed actor)",
-  "event AttestationThresholdChanged(uint256 threshold)",
-  "event GraceChanged(uint256 scopes, uint40 period)",
-  "event ProtectedContractAdded(address indexed target)",
-  "event ProtectedContractRemoved(address indexed target)",
-  "event LimitSet(address indexed target, address indexed asset, (uint8 scope, uint256 capacity, uint256 window, uint256 largeThreshold, uint8 policy, bool inflowRefills, uint32 queueDelay) params)",
-]);
+const privilegedInterface = new Interface(
+  mergeAbis(
+    // OpenZeppelin AccessControl, Ownable, ERC-1967 (proxies)
+    eventsOf(iAccessControlAbi),
+    eventsOf(ownableAbi),
+    eventsOf(ierc1967Abi),
+    // CordonHub: governance's changes to the rules
+    eventsOf(cordonHubAbi, [
+      "PauseRulesChanged",
+      "CooldownLifted",
+      "AttestationThresholdChanged",
+      "GraceChanged",
+      "ProtectedContractAdded",
+      "ProtectedContractRemoved",
+      "LimitSet",
+    ]),
+  ),
+);
 
-const GOVERNANCE_ROLE = id("CORDON_GOVERNANCE_ROLE");
+const GOVERNANCE_ROLE = CordonHubConstants.GOVERNANCE_ROLE;
 /** Roles whose grant hands over the whole contract. */
-const CRITICAL_ROLES = new Set([ZeroHash, GOVERNANCE_ROLE]);
-const ROLE_NAMES = new Map([
+const CRITICAL_ROLES = new Set<string>([ZeroHash, GOVERNANCE_ROLE]);
+const ROLE_NAMES = new Map<string, string>([
   [ZeroHash, "DEFAULT_ADMIN_ROLE"],
   [GOVERNANCE_ROLE, "GOVERNANCE_ROLE"],
-  [id("CORDON_GUARDIAN_ROLE"), "GUARDIAN_ROLE"],
+  [CordonHubConstants.GUARDIAN_ROLE, "GUARDIAN_ROLE"],
 ]);
-const POLICIES = ["revert", "queue", "trip"];
+const POLICIES = OutflowLimitPolicy.map((policy) => policy.toLowerCase());
 
 export interface PrivilegedEventsOptions {
   name?: string;

@@ -6,7 +6,7 @@
  * again.
  */
 import type { EndpointStatus } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorFinding, PollContext } from "./types.js";
 
 export interface RpcDivergenceOptions {

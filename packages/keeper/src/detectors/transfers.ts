@@ -6,7 +6,7 @@ import { getAddress } from "ethers/address";
 
 import { TRANSFER_TOPIC } from "../contracts/abi.js";
 import type { Log } from "../follower/follower.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
 interface TransferOut {

@@ -4,14 +4,13 @@
  * per-window outflow thresholds (many small transfers, or funds leaving through a token the transfer detectors do
  * not watch) still shows here.
  */
-import { Interface } from "ethers";
-
+import { erc20Interface } from "../contracts/abi.js";
 import { CordonError } from "../errors.js";
 import { hexNumber } from "../rpc/pool.js";
-import type { Severity } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
 import type { Detector, DetectorContext, DetectorFinding, Response } from "./types.js";
 
-const balanceOfInterface = new Interface(["function balanceOf(address) view returns (uint256)"]);
+const balanceOfInterface = erc20Interface;
 
 export interface TvlDropOptions {
   name?: string;

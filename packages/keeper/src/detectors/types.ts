@@ -5,7 +5,7 @@
 import type { BlockRange } from "../follower/follower.js";
 import type { BlockHead } from "../rpc/endpoint.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { Finding } from "../store/store.js";
+import type { Finding } from "../domain/types.js";
 
 /** What a finding asks the responder to do. */
 export type Response =

@@ -7,7 +7,8 @@
 import { CordonError } from "../errors.js";
 import { type BlockHead, parseHead } from "../rpc/endpoint.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
-import type { Finding, Store, StoredBlock } from "../store/store.js";
+import type { Finding } from "../domain/types.js";
+import type { Store, StoredBlock } from "../store/store.js";
 
 export interface Log {
   address: string;

@@ -1,133 +1,54 @@
 /**
- * The governance side of Cordon's ABIs as human-readable fragments: every function the tasks call or read on the
- * hub and its protected contracts, and every custom error they (and OpenZeppelin's AccessControl, and the outflow
- * limit library) can revert with, so a revert is always decoded by name.
+ * The governance side of Cordon's ABIs, from the generated module (`contracts/generated/cordon.ts`, written from the
+ * compiled artifacts): every function the tasks call or read on the hub, its protected contracts and an OpenZeppelin
+ * TimelockController, and every custom error they can revert with, so a revert is always decoded by name.
  */
-import { Interface, id } from "ethers";
+import { Interface, ZeroHash, id } from "ethers";
 
-const LIMIT_PARAMS =
-  "(uint8 scope, uint256 capacity, uint256 window, uint256 largeThreshold, uint8 policy, bool inflowRefills, uint32 queueDelay)";
-const CHECKPOINT =
-  "(uint64 blockNumber, uint40 timestamp, uint64 incidentId, uint16 reason, uint256 invariantCode, bytes32 digest)";
-const SYNC =
-  "(uint8 state, bool stateExpires, uint40 expiry, uint40 graceExpiry, uint256 heldScopes, uint256 expiringScopes, uint256 graceScopes, uint64 incidentId, uint64 pauseEpoch)";
+import { HUB_ERRORS, errorsOf, mergeAbis } from "../contracts/abi.js";
+import {
+  CordonHubConstants,
+  HubState,
+  OutflowLimitPolicy,
+  QueueStatus,
+  cordonGuardedAbi,
+  cordonHubAbi,
+  timelockControllerAbi,
+} from "../contracts/generated/cordon.js";
 
-/** Every custom error a governance or guardian call can end in. */
-export const ERROR_FRAGMENTS = [
-  // ICordonHub
-  "error CordonInvalidTransition(uint8 from, uint8 to)",
-  "error CordonGuardianCooldown(uint40 until)",
-  "error CordonPauseDurationTooLong(uint256 duration, uint256 max)",
-  "error CordonPauseDurationZero()",
-  "error CordonInvalidScopes(uint256 scopes)",
-  "error CordonNotProtected(address target)",
-  "error CordonAlreadyProtected(address target)",
-  "error CordonTooManyProtected(uint256 max)",
-  "error CordonInvariantsHold(address target)",
-  "error CordonInvariantFailing(address target, uint256 code)",
-  "error CordonNotEnoughAttestations(uint256 valid, uint256 needed)",
-  "error CordonUnknownCheckpoint(uint256 id, uint256 oldest, uint256 latest)",
-  "error CordonStaleCheckpoint(uint256 id, uint256 latest)",
-  "error CordonDigestMismatch(bytes32 expected, bytes32 current)",
-  "error CordonInvalidThreshold(uint256 threshold, uint256 guardians)",
-  // ICordonGuarded
-  "error CordonOnlyHub(address caller, address hub)",
-  "error CordonScopeClosed(uint8 scope, uint8 state, uint64 incidentId)",
-  "error CordonExitClosed(address asset, uint8 state, uint64 incidentId)",
-  "error CordonOutflowLimited(address asset, uint256 amount, uint256 available, uint256 waitSeconds)",
-  "error CordonOutflowNotConfigured(address asset)",
-  "error CordonInvalidScope(uint256 scope)",
-  "error CordonQueuedNotPending(uint256 id, uint8 status)",
-  "error CordonQueuedNotReady(uint256 id, uint40 releaseTime)",
-  "error CordonQueuedVoided(uint256 id, uint64 queuedEpoch, uint64 currentEpoch)",
-  // OutflowLimit (reverts inside a protected contract's cordonSetLimit)
-  "error OutflowLimitInvalidCapacity(uint256 capacity, uint256 max)",
-  "error OutflowLimitInvalidWindow(uint256 window, uint256 max)",
-  "error OutflowLimitInvalidLargeThreshold(uint256 largeThreshold, uint256 min, uint256 max)",
-  // OpenZeppelin AccessControl
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-  "error AccessControlBadConfirmation()",
-  // OpenZeppelin TimelockController (and the Address library its execute uses)
-  "error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values)",
-  "error TimelockInsufficientDelay(uint256 delay, uint256 minDelay)",
-  "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
-  "error TimelockUnexecutedPredecessor(bytes32 predecessorId)",
-  "error TimelockUnauthorizedCaller(address caller)",
-  "error FailedCall()",
-];
+/** Every custom error a governance or guardian call can end in: the hub's, the guarded contracts', the timelock's. */
+export const GOVERNANCE_ERRORS = mergeAbis(HUB_ERRORS, errorsOf(timelockControllerAbi));
 
-export const governanceHubInterface = new Interface([
-  ...ERROR_FRAGMENTS,
-  "function pause(uint16 reason)",
-  "function pauseScopes(uint256 scopes, uint16 reason)",
-  "function checkpoint(uint16 reason) returns (uint256)",
-  "function unpause(uint16 reason)",
-  "function unpauseScopes(uint256 scopes, uint16 reason)",
-  "function enterRecovery(uint256 checkpointId, uint16 reason)",
-  "function resume(uint256 checkpointId, (address signer, bytes signature)[] attestations, uint16 reason)",
-  "function shutdown(uint16 reason)",
-  "function liftCooldown()",
-  `function setLimit(address target, address asset, ${LIMIT_PARAMS} params)`,
-  "function cancelQueued(address target, uint256[] ids)",
-  "function grantRole(bytes32 role, address account)",
-  "function revokeRole(bytes32 role, address account)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-  "function getRoleMemberCount(bytes32 role) view returns (uint256)",
-  "function getRoleMember(bytes32 role, uint256 index) view returns (address)",
-  "function state() view returns (uint8)",
-  `function currentSync() view returns (${SYNC})`,
-  "function cooldownUntil() view returns (uint40)",
-  "function incidentId() view returns (uint64)",
-  `function getCheckpoint(uint256 id) view returns (${CHECKPOINT})`,
-  "function latestCheckpointId() view returns (uint256)",
-  "function protectedContracts() view returns (address[])",
-  "function currentDigest() view returns (bytes32 digest, uint256 invariantCode, address failing)",
-  "function attestationHash(uint256 checkpointId) view returns (bytes32)",
-  "function pauseRules() view returns (uint40 guardianPauseDuration, uint40 guardianCooldown, uint256 attestationThreshold, uint256 graceScopes, uint40 gracePeriod)",
-  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
-]);
+export const governanceHubInterface = new Interface(mergeAbis(cordonHubAbi, GOVERNANCE_ERRORS));
 
 /** An OpenZeppelin TimelockController (5.x): what the timelock route schedules, executes and reads. */
-export const timelockInterface = new Interface([
-  ...ERROR_FRAGMENTS,
-  "function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay)",
-  "function execute(address target, uint256 value, bytes payload, bytes32 predecessor, bytes32 salt) payable",
-  "function hashOperation(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt) pure returns (bytes32)",
-  "function getOperationState(bytes32 id) view returns (uint8)",
-  "function getTimestamp(bytes32 id) view returns (uint256)",
-  "function getMinDelay() view returns (uint256)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-]);
+export const timelockInterface = new Interface(mergeAbis(timelockControllerAbi, GOVERNANCE_ERRORS));
 
-/** `OperationState` of TimelockController, by its index. */
+/**
+ * `TimelockController.OperationState`, by its index. OpenZeppelin's shipped artifacts carry no AST to read it from,
+ * and Cordon does not compile the timelock itself.
+ */
 export const OPERATION_STATES = ["Unset", "Waiting", "Ready", "Done"] as const;
 
-export const guardedInterface = new Interface([
-  ...ERROR_FRAGMENTS,
-  "function cordonState() view returns (uint8 state, uint64 incidentId, uint64 pauseEpoch)",
-  `function outflowLimit(address asset) view returns (${LIMIT_PARAMS} params, uint256 used, uint256 available)`,
-  "function outflowWait(address asset, uint256 amount) view returns (uint256)",
-  "function queuedOutflow(uint256 id) view returns ((address asset, uint40 releaseTime, uint8 status, address recipient, uint64 pauseEpoch, uint256 amount))",
-  "function queuedCount() view returns (uint256)",
-  "function claimQueued(uint256 id)",
-  "function limitedAssets() view returns (address[])",
-]);
+/** A protected contract (`CordonGuarded`): its ABI and every error a call through the hub can end in. */
+export const guardedInterface = new Interface(mergeAbis(cordonGuardedAbi, GOVERNANCE_ERRORS));
 
 /** `HubState` of CordonTypes.sol, by its index. */
-export const HUB_STATES = ["Active", "Paused", "Recovery", "Shutdown"] as const;
-export type HubStateName = (typeof HUB_STATES)[number];
+export const HUB_STATES = HubState;
+export type HubStateName = HubState;
 
 /** `QueueStatus` of ICordonGuarded, by its index. */
-export const QUEUE_STATUSES = ["None", "Pending", "Claimed", "Cancelled"] as const;
+export const QUEUE_STATUSES = QueueStatus;
 
-/** `OutflowLimit.Policy`, by its index: what an outflow beyond the limit does. */
-export const OUTFLOW_POLICIES = ["revert", "queue", "trip"] as const;
+/** `OutflowLimit.Policy`, by its index, as the tasks and config write it (`revert`, `queue`, `trip`). */
+export const OUTFLOW_POLICIES = OutflowLimitPolicy.map((p) => p.toLowerCase()) as Lowercase<OutflowLimitPolicy>[];
 
 /** The hub's roles (CordonHub.sol) and a TimelockController's, as the hashes AccessControl reverts with. */
 export const ROLES = {
-  GOVERNANCE_ROLE: id("CORDON_GOVERNANCE_ROLE"),
-  GUARDIAN_ROLE: id("CORDON_GUARDIAN_ROLE"),
-  DEFAULT_ADMIN_ROLE: `0x${"00".repeat(32)}`,
+  GOVERNANCE_ROLE: CordonHubConstants.GOVERNANCE_ROLE,
+  GUARDIAN_ROLE: CordonHubConstants.GUARDIAN_ROLE,
+  DEFAULT_ADMIN_ROLE: ZeroHash,
+  // TimelockController's own constants: not compiled here, so their preimages are written out.
   PROPOSER_ROLE: id("PROPOSER_ROLE"),
   EXECUTOR_ROLE: id("EXECUTOR_ROLE"),
   CANCELLER_ROLE: id("CANCELLER_ROLE"),

@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { type Provider, type Signer, getAddress } from "ethers";
 
 import { CordonError } from "../errors.js";
+import { CordonHubConstants } from "../contracts/generated/cordon.js";
 import { governanceHubInterface } from "./abi.js";
 import type { Deployment } from "./deployments.js";
 import { DirectExecutor, type Executor, type GovernanceCall, SafeExecutor, execute } from "./executor.js";
@@ -37,10 +38,10 @@ export interface CommandIO {
   stderr: NodeJS.WritableStream;
 }
 
-/** Scopes run from 0 to 207 (the hub's scope mask has 208 bits). */
-export const SCOPE_COUNT = 208;
+/** Scopes run from 0 to `SCOPE_COUNT - 1` (the hub's `SCOPE_COUNT`, from the generated vocabulary). */
+export const SCOPE_COUNT = CordonHubConstants.SCOPE_COUNT;
 
-/** `--scopes 1,2` as a bit mask; every scope must be a whole number between 0 and 207. */
+/** `--scopes 1,2` as a bit mask; every scope must be a whole number below `SCOPE_COUNT`. */
 export function parseScopes(input: string): bigint {
   let mask = 0n;
   for (const part of input.split(",").map((p) => p.trim())) {

@@ -10,7 +10,9 @@ import { readFileSync } from "node:fs";
 import { isAddress } from "ethers";
 import { z } from "zod";
 
+import { CordonHubConstants } from "../contracts/generated/cordon.js";
 import { CordonError } from "../errors.js";
+import { OUTFLOW_POLICIES } from "./abi.js";
 
 const address = z.string().refine((value) => isAddress(value), { message: "not an address" });
 const uint = z
@@ -19,8 +21,19 @@ const uint = z
 const seconds = z.number().int().min(0);
 const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and _, starting with a letter");
 
-/** The limit policies of OutflowLimit.sol, by name. */
-export const POLICIES = { revert: 0, queue: 1, trip: 2 } as const;
+/** The limit policies of OutflowLimit.sol (`OutflowLimit.Policy`), by the names the tasks and config use. */
+export const POLICIES = Object.fromEntries(OUTFLOW_POLICIES.map((name, index) => [name, index])) as Record<
+  (typeof OUTFLOW_POLICIES)[number],
+  number
+>;
+const POLICY_NAMES = OUTFLOW_POLICIES as [(typeof OUTFLOW_POLICIES)[number], ...(typeof OUTFLOW_POLICIES)[number][]];
+const scope = z
+  .number()
+  .int()
+  .min(0)
+  .max(CordonHubConstants.SCOPE_COUNT - 1, `the hub has scopes 0 to ${CordonHubConstants.SCOPE_COUNT - 1}`);
+const MAX_PAUSE = CordonHubConstants.MAX_GUARDIAN_PAUSE_DURATION;
+const maxPause = `at most ${MAX_PAUSE / 86400} days (${MAX_PAUSE} seconds)`;
 
 export const deployParamsSchema = z
   .object({
@@ -31,10 +44,10 @@ export const deployParamsSchema = z
         message: "a Safe or timelock governance needs its address",
       }),
     guardians: z.array(address).default([]),
-    guardianPauseDuration: seconds.max(30 * 86400, "at most 30 days (2592000 seconds)").default(3 * 86400),
-    guardianCooldown: seconds.max(30 * 86400, "at most 30 days (2592000 seconds)").default(86400),
+    guardianPauseDuration: seconds.max(MAX_PAUSE, maxPause).default(3 * 86400),
+    guardianCooldown: seconds.max(MAX_PAUSE, maxPause).default(86400),
     attestationThreshold: z.number().int().min(0).default(0),
-    grace: z.object({ scopes: z.array(z.number().int().min(0).max(207)), period: seconds }).optional(),
+    grace: z.object({ scopes: z.array(scope), period: seconds }).optional(),
     protected: z
       .array(
         z.union([
@@ -48,11 +61,11 @@ export const deployParamsSchema = z
         z.object({
           target: z.string().min(1),
           asset: address,
-          scope: z.number().int().min(0).max(207),
+          scope,
           capacity: uint,
           window: seconds,
           largeThreshold: uint.default(0n),
-          policy: z.enum(["revert", "queue", "trip"]),
+          policy: z.enum(POLICY_NAMES),
           inflowRefills: z.boolean().default(false),
           queueDelay: seconds.default(0),
         }),

@@ -7,6 +7,7 @@
  */
 import { Contract, type Provider, formatUnits, getAddress, isAddress } from "ethers";
 
+import { ierc20MetadataAbi } from "../contracts/generated/cordon.js";
 import { CordonError } from "../errors.js";
 import { OUTFLOW_POLICIES, QUEUE_STATUSES, ROLES, governanceHubInterface, guardedInterface } from "./abi.js";
 import { SCOPE_COUNT, hubCall } from "./command.js";
@@ -17,7 +18,7 @@ import { type QueuedStatus, readQueued } from "./status.js";
 
 const MAX_UINT256 = 2n ** 256n - 1n;
 const MAX_UINT32 = 2n ** 32n - 1n;
-const ERC20 = ["function decimals() view returns (uint8)", "function symbol() view returns (string)"];
+const ERC20 = ierc20MetadataAbi;
 
 /** `--<option> <value>` as a checksummed address. */
 export function parseAddress(input: string, option: string): string {
@@ -43,7 +44,7 @@ export function parseWhole(input: string, option: string, max = MAX_UINT256): bi
   return value;
 }
 
-/** `--scope N`: one scope between 0 and 207. */
+/** `--scope N`: one scope below the hub's `SCOPE_COUNT`. */
 export function parseScope(input: string): number {
   const scope = /^\d+$/.test(input.trim()) ? Number(input.trim()) : NaN;
   if (!Number.isInteger(scope) || scope >= SCOPE_COUNT) {

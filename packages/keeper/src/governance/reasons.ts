@@ -1,22 +1,14 @@
 /**
- * The reason codes of CordonTypes.sol's `Reasons` library by name, so tasks take `--reason SECURITY_DRAIN` (or a
- * number) and status output prints names.
+ * The reason codes of CordonTypes.sol's `Reasons` library by name (from the generated vocabulary), so tasks take
+ * `--reason SECURITY_DRAIN` (or a number) and status output prints names.
  */
+import { Reasons } from "../contracts/generated/cordon.js";
 import { CordonError } from "../errors.js";
 
-export const REASONS: Record<string, number> = {
-  SECURITY_DRAIN: 0x0101,
-  SECURITY_INVARIANT: 0x0102,
-  SECURITY_ORACLE: 0x0103,
-  SECURITY_PRIVILEGED: 0x0104,
-  SECURITY_LIMIT_TRIP: 0x0105,
-  NETWORK_HALT: 0x0201,
-  NETWORK_RPC_DIVERGENCE: 0x0202,
-  CONGESTION_FEES: 0x0301,
-  MAINTENANCE_PLANNED: 0x0401,
-  MAINTENANCE_UPGRADE: 0x0402,
-  PAUSE_EXPIRED: 0x00ff,
-};
+/** Every reason code, without the cause classes (`CLASS_*`), which are the high byte alone. */
+export const REASONS: Record<string, number> = Object.fromEntries(
+  Object.entries(Reasons).filter(([name]) => !name.startsWith("CLASS_")),
+);
 
 /** A reason given as a name (`SECURITY_DRAIN`, any case) or a number (`257`, `0x0101`). */
 export function parseReason(input: string): number {

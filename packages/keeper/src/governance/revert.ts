@@ -5,9 +5,11 @@
  */
 import { AbiCoder, ErrorDescription, Interface, dataSlice } from "ethers";
 
-import { ERROR_FRAGMENTS, OPERATION_STATES, QUEUE_STATUSES, hubStateName, roleName } from "./abi.js";
+import { CordonHubConstants } from "../contracts/generated/cordon.js";
+import { GOVERNANCE_ERRORS, OPERATION_STATES, QUEUE_STATUSES, hubStateName, roleName } from "./abi.js";
 
-const errors = new Interface(ERROR_FRAGMENTS);
+const errors = new Interface(GOVERNANCE_ERRORS);
+const LAST_SCOPE = CordonHubConstants.SCOPE_COUNT - 1;
 const ERROR_STRING = "0x08c379a0";
 const PANIC = "0x4e487b71";
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -125,11 +127,11 @@ function explainCustom(error: ErrorDescription, context: RevertContext): [string
       return ["the guardian pause duration is zero", "set at least one second"];
     case "CordonInvalidScopes":
       return [
-        `scope mask 0x${(a.scopes as bigint).toString(16)} is empty or names a scope above 207`,
-        "name scopes between 0 and 207 (e.g. --scopes 1,2)",
+        `scope mask 0x${(a.scopes as bigint).toString(16)} is empty or names a scope above ${LAST_SCOPE}`,
+        `name scopes between 0 and ${LAST_SCOPE} (e.g. --scopes 1,2)`,
       ];
     case "CordonInvalidScope":
-      return [`scope ${a.scope} is above the last scope (207)`, "use a scope between 0 and 207"];
+      return [`scope ${a.scope} is above the last scope (${LAST_SCOPE})`, `use a scope between 0 and ${LAST_SCOPE}`];
     case "CordonNotProtected":
       return [
         `${a.target} is not a protected contract of this hub`,

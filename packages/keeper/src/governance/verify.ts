@@ -13,6 +13,8 @@
  */
 import { AbiCoder, Interface, getAddress, keccak256, toBeHex, zeroPadValue } from "ethers";
 
+import { mergeAbis } from "../contracts/abi.js";
+import { iCordonCheckpointedAbi, ierc4626Abi } from "../contracts/generated/cordon.js";
 import { CordonError } from "../errors.js";
 import type { EndpointConfig, Endpoint } from "../rpc/endpoint.js";
 import { RpcPool, hexNumber } from "../rpc/pool.js";
@@ -39,10 +41,7 @@ export const VAULT_SLOTS = {
 } as const;
 
 const abi = AbiCoder.defaultAbiCoder();
-const vaultInterface = new Interface([
-  "function asset() view returns (address)",
-  "function stateDigest() view returns (bytes32)",
-]);
+const vaultInterface = new Interface(mergeAbis(iCordonCheckpointedAbi, ierc4626Abi));
 
 /** The storage slot of `mapping[key]` for a mapping at `slot`. */
 export function mappingSlot(keyType: "uint256" | "address", key: bigint | string, slot: bigint): bigint {

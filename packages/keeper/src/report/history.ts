@@ -7,46 +7,53 @@
  */
 import { Interface } from "ethers";
 
+import { eventsOf } from "../contracts/abi.js";
+import { HubState as HUB_STATE_NAMES, Reasons, cordonHubAbi } from "../contracts/generated/cordon.js";
 import { CordonError } from "../errors.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
 
-/** The hub's events the report reads (their full signatures, as in ICordonHub.sol). */
-export const hubEventsInterface = new Interface([
-  "event StateChanged(uint64 indexed incidentId, uint8 from, uint8 to, address indexed actor, uint16 reason, uint40 expiry)",
-  "event ScopesPaused(uint64 indexed incidentId, uint256 scopes, address indexed actor, uint16 reason, uint40 expiry)",
-  "event ScopesUnpaused(uint64 indexed incidentId, uint256 scopes, address indexed actor, uint16 reason)",
-  "event PauseExpired(uint64 indexed incidentId, uint40 expiry, uint256 scopes, bool protocolWide, uint40 cooldownUntil)",
-  "event IncidentOpened(uint64 indexed incidentId, address indexed actor, uint16 reason)",
-  "event IncidentClosed(uint64 indexed incidentId, address indexed actor)",
-  "event InvariantTripped(uint64 indexed incidentId, address indexed target, uint256 code, address indexed caller)",
-  "event LimitTripped(uint64 indexed incidentId, address indexed target, uint256 scopes, uint16 reason)",
-  "event RecoveryEntered(uint64 indexed incidentId, uint256 indexed checkpointId, bytes32 digest)",
-  "event Resumed(uint64 indexed incidentId, uint256 indexed checkpointId, bytes32 digest, uint256 attestations)",
-  // Emitted by the constructor: marks the hub's deployment, where a default report period starts.
-  "event PauseRulesChanged(uint40 guardianPauseDuration, uint40 guardianCooldown)",
-]);
+/** The hub's events the report reads, from the generated ABI. */
+export const hubEventsInterface = new Interface(
+  eventsOf(cordonHubAbi, [
+    "StateChanged",
+    "ScopesPaused",
+    "ScopesUnpaused",
+    "PauseExpired",
+    "IncidentOpened",
+    "IncidentClosed",
+    "InvariantTripped",
+    "LimitTripped",
+    "RecoveryEntered",
+    "Resumed",
+    // Emitted by the constructor: marks the hub's deployment, where a default report period starts.
+    "PauseRulesChanged",
+  ]),
+);
 
 const HUB_TOPICS: string[] = [];
 hubEventsInterface.forEachEvent((event) => HUB_TOPICS.push(event.topicHash));
 
-/** The hub's protocol-wide states (`HubState` in CordonTypes.sol). */
-export enum HubState {
-  Active = 0,
-  Paused = 1,
-  Recovery = 2,
-  Shutdown = 3,
-}
+/** The hub's protocol-wide states (`HubState` in CordonTypes.sol) by name, as their indexes. */
+export const HubState = Object.fromEntries(HUB_STATE_NAMES.map((name, index) => [name, index])) as {
+  readonly [name in (typeof HUB_STATE_NAMES)[number]]: number;
+};
+/** A protocol-wide state's index. */
+export type HubState = number;
 
-/** The cause classes of the reason codes' high byte (`Reasons` in CordonTypes.sol). */
-export type Cause = "security" | "network" | "congestion" | "maintenance" | "other";
-export const CAUSES: readonly Cause[] = ["security", "network", "congestion", "maintenance", "other"];
+type ClassName<K> = K extends `CLASS_${infer C}` ? Lowercase<C> : never;
+/** The cause classes of the reason codes' high byte (`Reasons.CLASS_*` in CordonTypes.sol), and "other". */
+export type Cause = ClassName<keyof typeof Reasons> | "other";
+const CLASSES = Object.entries(Reasons)
+  .filter(([name]) => name.startsWith("CLASS_"))
+  .map(([name, code]) => [name.slice("CLASS_".length).toLowerCase() as Cause, code] as const);
+export const CAUSES: readonly Cause[] = [...CLASSES.map(([cause]) => cause), "other"];
 
 /** An unconfirmed guardian pause that ended by itself (`Reasons.PAUSE_EXPIRED`): no cause of its own. */
-export const REASON_PAUSE_EXPIRED = 0x00ff;
+export const REASON_PAUSE_EXPIRED: number = Reasons.PAUSE_EXPIRED;
 
-/** The cause class of a reason code: its high byte (0x01 security ... 0x04 maintenance; anything else "other"). */
+/** The cause class of a reason code: its high byte (`Reasons.CLASS_*`; anything else "other"). */
 export function causeOf(reason: number): Cause {
-  return CAUSES[(reason >> 8) - 1] ?? "other";
+  return CLASSES.find(([, code]) => code === (reason & 0xff00))?.[0] ?? "other";
 }
 
 /** Planned downtime is maintenance; it is reported apart from unplanned downtime. */

@@ -3,7 +3,8 @@
  * finding that led to it) and when it was detected (when that finding was stored), and which outbox action sent the
  * pause. The chain stays the source of truth for everything else; this only reads the store.
  */
-import type { Finding, OutboxEntry, Severity, Store } from "../store/store.js";
+import type { Finding, Severity } from "../domain/types.js";
+import type { OutboxEntry, Store } from "../store/store.js";
 import type { Incident } from "./history.js";
 
 export interface WatcherEvidence {

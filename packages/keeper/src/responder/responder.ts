@@ -12,7 +12,8 @@ import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
 import { RpcResponseError } from "../rpc/errors.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { OutboxEntry, Severity, Store } from "../store/store.js";
+import type { Severity } from "../domain/types.js";
+import type { OutboxEntry, Store } from "../store/store.js";
 
 export interface ResponderOptions {
   pool: RpcPool;

@@ -5,27 +5,15 @@
  */
 import { DatabaseSync } from "node:sqlite";
 
+import type { Finding, Severity } from "../domain/types.js";
+
 export interface StoredBlock {
   number: number;
   hash: string;
   parentHash: string;
 }
 
-export type Severity = "info" | "low" | "medium" | "high" | "critical";
-
-export interface Finding {
-  id?: number;
-  blockNumber: number;
-  blockHash: string;
-  detector: string;
-  severity: Severity;
-  /** What the detector saw, in words. */
-  summary: string;
-  data: Record<string, unknown>;
-  retracted?: boolean;
-  /** The action the finding asks for (JSON), kept until it has been handled so a crash cannot lose it. */
-  response?: Record<string, unknown>;
-}
+export type { Finding, Severity } from "../domain/types.js";
 
 /**
  * An incident as the keeper saw it: opened by the first finding a protocol's responder acts on, joined by later

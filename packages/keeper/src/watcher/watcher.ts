@@ -9,7 +9,8 @@ import { type BlockRange, Follower, type StepResult } from "../follower/follower
 import { HeadSource, type HeadSourceOptions } from "../follower/heads.js";
 import type { ActionOutcome, Responder } from "../responder/responder.js";
 import type { RpcPool } from "../rpc/pool.js";
-import type { Finding, Severity, Store } from "../store/store.js";
+import type { Finding, Severity } from "../domain/types.js";
+import type { Store } from "../store/store.js";
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
