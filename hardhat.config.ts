@@ -45,6 +45,10 @@ export default defineConfig({
       },
     },
   },
+  cordon: {
+    /** Where `cordon deploy` writes deployment records; the task tests point it at a temporary folder. */
+    deploymentsDir: process.env.CORDON_DEPLOYMENTS_DIR ?? "deployments",
+  },
   paths: {
     /** Ignition's deployment journals live under `<ignition>/deployments`; tests point this at a temporary folder. */
     ignition: process.env.CORDON_IGNITION_DIR ?? "ignition",

@@ -1,21 +1,23 @@
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import type { CallableContractFuture, Future } from "@nomicfoundation/ignition-core";
+import { buildModule, type CallableContractFuture, type Future } from "@nomicfoundation/ignition-core";
 import { getAddress } from "ethers";
 
 import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
 import { type DeployParams, POLICIES } from "@cordon/keeper/governance/deploy.js";
+import { hubArtifact } from "./hub-artifact.js";
 
 const GOVERNANCE_ROLE = CordonHubConstants.GOVERNANCE_ROLE;
 
 /**
- * The hub and a protocol's configuration (src/governance/deploy.ts), as the Ignition module `Cordon`. The deployer
- * holds governance while it configures the hub (protected contracts, limits, threshold, grace), then hands it to the
- * configured governance and renounces it. Ignition's journal makes a re-run with the same parameters a no-op.
+ * The hub and a protocol's configuration (@cordon/keeper/governance/deploy.js), as the Ignition module `Cordon`. The
+ * hub comes from the artifact this package ships (hub-artifact.ts); the protocol's own contracts (`protected` entries
+ * with a `contract` name) from the project's build. The deployer holds governance while it configures the hub
+ * (protected contracts, limits, threshold, grace), then hands it to the configured governance and renounces it.
+ * Ignition's journal makes a re-run with the same parameters a no-op.
  */
 export function cordonModule(params: DeployParams, deployer: string) {
   return buildModule("Cordon", (m) => {
     const governance = getAddress(params.governance.address ?? deployer);
-    const hub = m.contract("CordonHub", [
+    const hub = m.contract("CordonHub", hubArtifact(), [
       deployer,
       params.guardians,
       params.guardianPauseDuration,

@@ -19,7 +19,7 @@ export interface Connected {
 
 export const io = { stdout: process.stdout, stderr: process.stderr };
 
-/** The network connection and its deployment (`CORDON_DEPLOYMENTS_DIR` overrides the `deployments/` folder). */
+/** The network connection and its deployment record, read from `cordon.deploymentsDir` (default `deployments/`). */
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connected> {
   const requested = hre.globalOptions.network;
   if (requested !== undefined && hre.config.networks[requested] === undefined) {
@@ -29,7 +29,7 @@ export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connected
   }
   const connection = await hre.network.getOrCreate();
   const network = connection.networkName;
-  const deployment = readDeployment(process.env.CORDON_DEPLOYMENTS_DIR ?? "deployments", network);
+  const deployment = readDeployment(hre.config.cordon.deploymentsDir, network);
   const provider = new BrowserProvider(connection.provider);
   const { chainId } = await provider.getNetwork();
   if (chainId !== BigInt(deployment.chainId)) {
