@@ -100,7 +100,7 @@ describe("keeper config", function () {
     );
     expect(message).to.include("5 problems");
     expect(message).to.match(/keeper\.yml:14 protocols\.vault\.hub: "0x1234": the CordonHub address/);
-    expect(message).to.include('unknown field "windowBlock": remove it or check the spelling');
+    expect(message).to.include('detectors.drain: "windowBlock" is not an option of kind "outflow-volume"');
     expect(message).to.include("detectors.drain.windowBlocks: missing: a number is required here");
     expect(message).to.include('detectors.invariant.kind: kind "invariants" is not one of "large-transfer"');
     expect(message).to.include('"20k" is not an amount in base units');
@@ -139,6 +139,18 @@ describe("keeper config", function () {
     expect(message).to.include("keeper.yml:22 actions.pause-withdrawals.scopes.1");
     expect(message).to.include("208");
     expect(message).to.include("0 to 207");
+  });
+
+  it("refuses a channel option its kind does not support, naming the file, the line, the path and the kind's options", function () {
+    const message = problemsOf(
+      VALID.replace(
+        "kind: webhook, url: { env: HOOK_URL }, secret: { env: HOOK_SECRET }",
+        "kind: slack, url: { env: SLACK_URL }, secret: { env: HOOK_SECRET }",
+      ),
+    );
+    expect(message).to.include(
+      'keeper.yml:24 alerts.ops: "secret" is not an option of kind "slack": its options are minSeverity, url',
+    );
   });
 
   it("says when the file is not YAML at all", function () {

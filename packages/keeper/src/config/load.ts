@@ -11,7 +11,12 @@ import { getAddress } from "ethers";
 import { isMap, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 
+import { ACTION_KINDS } from "../actions/index.js";
+import { ALERT_KINDS } from "../alerts/kinds/index.js";
+import { DETECTOR_KINDS } from "../detectors/kinds/index.js";
+import type { Response } from "../detectors/types.js";
 import { CordonError } from "../errors.js";
+import { kindOf } from "./kinds.js";
 import {
   type ActionConfig,
   type AlertConfig,
@@ -19,8 +24,14 @@ import {
   type DetectorConfig,
   type NetworkConfig,
   type RawConfig,
-  REASONS,
 } from "./schema.js";
+
+/** The registry of each config section whose entries are kinds. */
+const REGISTRIES: Record<string, readonly { kind: string; schema: { shape: object } }[]> = {
+  detectors: DETECTOR_KINDS,
+  actions: ACTION_KINDS,
+  alerts: ALERT_KINDS,
+};
 
 export interface ConfigProblem {
   /** Dotted path in the file, e.g. `detectors.drain.threshold`. */
@@ -52,7 +63,15 @@ export interface ResolvedDetector {
   config: DetectorConfig;
   /** The config's contract names and addresses, as checksummed addresses. */
   addresses: Record<string, string>;
-  action: (ActionConfig & { name: string; resolvedTarget?: string; reasonCode?: number }) | undefined;
+  action:
+    | (ActionConfig & {
+        name: string;
+        /** What the responder sends for this action (from its kind, `actions/`). */
+        response: Response;
+        resolvedTarget?: string;
+        reasonCode?: number;
+      })
+    | undefined;
 }
 
 export interface ResolvedProtocol {
@@ -174,8 +193,15 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, at: (string | nu
   }
   const shown = secret ? "(value hidden)" : show(value);
   switch (issue.code) {
-    case "unrecognized_keys":
+    case "unrecognized_keys": {
+      const kind = (value as { kind?: unknown } | undefined)?.kind;
+      const entry = REGISTRIES[String(at[0])]?.find((k) => k.kind === kind);
+      if (at.length === 2 && entry !== undefined) {
+        const options = Object.keys(entry.schema.shape).filter((k) => k !== "kind");
+        return `${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length > 1 ? "are not options" : "is not an option"} of kind "${String(kind)}": its options are ${options.join(", ")}`;
+      }
       return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}: remove ${issue.keys.length > 1 ? "them" : "it"} or check the spelling`;
+    }
     case "invalid_union":
       if ("discriminator" in issue && issue.discriminator !== undefined) {
         return `kind ${shown} is not one of ${(issue as { options?: unknown[] }).options?.map((o) => `"${String(o)}"`).join(", ")}`;
@@ -249,19 +275,22 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
         );
         return;
       }
-      const addresses: Record<string, string> = {};
-      for (const field of ["token", "from", "target", "holder", "feed", "reference"] as const) {
-        const value = (config as Record<string, unknown>)[field];
-        if (typeof value !== "string") continue;
-        const resolved = addressOf(value, ["detectors", dname, field]);
-        if (resolved !== undefined) addresses[field] = resolved;
-      }
-      if (config.kind === "privileged-events") {
-        config.contracts.forEach((c, j) => {
-          const resolved = addressOf(c, ["detectors", dname, "contracts", j]);
-          if (resolved !== undefined) addresses[`contracts.${j}`] = resolved;
-        });
-      }
+      // The kind's address fields: a single address or name, or a list of them (`contracts.0`, ...).
+      const addressesOf = (entry: object, fields: readonly string[], at: (string | number)[]) => {
+        const out: Record<string, string> = {};
+        for (const field of fields) {
+          const value = (entry as Record<string, unknown>)[field];
+          const list = Array.isArray(value) ? value : [value];
+          list.forEach((item, j) => {
+            if (typeof item !== "string") return;
+            const key = Array.isArray(value) ? `${field}.${j}` : field;
+            const resolved = addressOf(item, Array.isArray(value) ? [...at, field, j] : [...at, field]);
+            if (resolved !== undefined) out[key] = resolved;
+          });
+        }
+        return out;
+      };
+      const addresses = addressesOf(config, kindOf(DETECTOR_KINDS, config.kind).addresses, ["detectors", dname]);
       let action: ResolvedDetector["action"];
       if (config.action !== undefined) {
         const a = raw.actions[config.action];
@@ -274,10 +303,12 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
           if (raw.keys[a.key] === undefined) {
             problem(["actions", config.action, "key"], `"${a.key}" is not in \`keys\` (${known("keys", raw.keys)})`);
           }
-          action = { ...a, name: config.action };
-          if (a.kind === "trip-invariant")
-            action.resolvedTarget = addressOf(a.target, ["actions", config.action, "target"]);
-          else action.reasonCode = typeof a.reason === "number" ? a.reason : REASONS[a.reason];
+          const kind = kindOf(ACTION_KINDS, a.kind);
+          const actionAddresses = addressesOf(a, kind.addresses, ["actions", config.action]);
+          const response = kind.response(a as never, actionAddresses);
+          action = { ...a, name: config.action, response };
+          if (actionAddresses.target !== undefined) action.resolvedTarget = actionAddresses.target;
+          if (response.kind !== "tripOnInvariant") action.reasonCode = response.reason;
         }
       }
       detectors.push({ id: `${pname}/${dname}`, name: dname, config, addresses, action });

@@ -8,6 +8,8 @@ import path from "node:path";
 
 import { Wallet } from "ethers";
 
+import { ALERT_KINDS } from "../alerts/kinds/index.js";
+import { kindOf } from "./kinds.js";
 import { type ConfigProblem, ConfigError, type KeeperConfig } from "./load.js";
 import type { EnvSecret, KeySecret } from "./schema.js";
 
@@ -112,9 +114,10 @@ export async function resolveSecrets(config: KeeperConfig, env: Env = process.en
     const values: Record<string, string> = {};
     const at = `alerts.${name}`;
     const put = (field: string, value: string | undefined) => value !== undefined && (values[field] = value);
-    if (alert.kind === "pagerduty") put("routingKey", readEnv(alert.routingKey, `${at}.routingKey`, env, problems));
-    else put("url", readUrl(alert.url, `${at}.url`, env, problems));
-    if (alert.kind === "webhook") put("secret", readEnv(alert.secret, `${at}.secret`, env, problems));
+    for (const field of kindOf(ALERT_KINDS, alert.kind).secrets) {
+      const ref = (alert as unknown as Record<string, string | EnvSecret>)[field]!;
+      put(field, readUrl(ref, `${at}.${field}`, env, problems));
+    }
     secrets.alerts.set(name, values);
   }
   if (problems.length > 0) throw new ConfigError(config.file, problems);

@@ -3,15 +3,9 @@
  * alerts about a whole network go to every channel. Channels are built from the config's `alerts` with their
  * secrets; delivery, retries and the summarizing rate limit are the {@link Alerter}'s.
  */
-import {
-  type Alert,
-  Alerter,
-  type AlertSink,
-  discordSink,
-  pagerDutySink,
-  slackSink,
-  webhookSink,
-} from "../alerts/index.js";
+import { type Alert, Alerter, type AlertSink } from "../alerts/index.js";
+import { ALERT_KINDS } from "../alerts/kinds/index.js";
+import { kindOf } from "../config/kinds.js";
 import type { KeeperConfig } from "../config/load.js";
 import type { Secrets } from "../config/secrets.js";
 import type { Logger } from "../ops/logger.js";
@@ -32,24 +26,9 @@ export function buildNotifier(
 ): Notifier | undefined {
   const sinks = new Map<string, AlertSink>();
   for (const [name, alert] of Object.entries(config.raw.alerts)) {
-    const s = secrets.alerts.get(name)!;
-    switch (alert.kind) {
-      case "slack":
-        sinks.set(name, slackSink({ name, url: s.url! }));
-        break;
-      case "discord":
-        sinks.set(name, discordSink({ name, url: s.url! }));
-        break;
-      case "pagerduty":
-        sinks.set(
-          name,
-          pagerDutySink({ name, routingKey: s.routingKey!, url: alert.url, minSeverity: alert.minSeverity }),
-        );
-        break;
-      case "webhook":
-        sinks.set(name, webhookSink({ name, url: s.url!, secret: s.secret! }));
-        break;
-    }
+    const sink = kindOf(ALERT_KINDS, alert.kind).build(alert as never, { name, secrets: secrets.alerts.get(name)! });
+    // Every kind takes `minSeverity`; the Alerter routes nothing below it to the sink.
+    sinks.set(name, alert.minSeverity === undefined ? sink : { ...sink, minSeverity: alert.minSeverity });
   }
   if (sinks.size === 0) return undefined;
 

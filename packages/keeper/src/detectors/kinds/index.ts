@@ -1,0 +1,28 @@
+/**
+ * The registry of detector kinds: the config's `detectors.<name>.kind` values. Each kind is one file declaring its
+ * options (a zod shape), its docs and its builder (`defineDetectorKind`, `config/kinds.ts`); the config schema and
+ * the keeper's builder are derived from this list. A new kind is a new file here and its line below.
+ */
+import chainHalt from "./chain-halt.js";
+import invariant from "./invariant.js";
+import largeTransfer from "./large-transfer.js";
+import module from "./module.js";
+import oracleDeviation from "./oracle-deviation.js";
+import outflowVolume from "./outflow-volume.js";
+import privilegedEvents from "./privileged-events.js";
+import rpcDivergence from "./rpc-divergence.js";
+import tvlDrop from "./tvl-drop.js";
+
+export const DETECTOR_KINDS = [
+  largeTransfer,
+  outflowVolume,
+  invariant,
+  tvlDrop,
+  oracleDeviation,
+  privilegedEvents,
+  chainHalt,
+  rpcDivergence,
+  module,
+] as const;
+
+export type { DetectorModuleContext } from "./module.js";
