@@ -1,0 +1,225 @@
+/**
+ * Fetches what an execution reads (accounts, storage slots, code) from any endpoint and keeps only what verifies
+ * against the trusted state root. Endpoints are asked one after another, those not yet caught lying first; an answer
+ * that does not verify is recorded as a lie and the next endpoint is asked. With no endpoint left, the read is not
+ * proven ({@link NotProvenError}) and neither is anything that depends on it.
+ */
+import { hexToBytes } from "@ethereumjs/util";
+import { toBeHex } from "ethers";
+
+import type { Endpoint } from "../rpc/endpoint.js";
+import { hexNumber } from "../rpc/pool.js";
+import { NotProvenError } from "./errors.js";
+import type { TrustedBlock } from "./header.js";
+import type { EndpointLedger } from "./ledger.js";
+import {
+  EMPTY_CODE_HASH,
+  EMPTY_TRIE_ROOT,
+  InvalidProof,
+  type ProvenAccount,
+  codeMatches,
+  verifyAccountProof,
+  verifyStorageProof,
+} from "./merkle.js";
+
+interface ProofAnswer {
+  balance?: string;
+  nonce?: string;
+  codeHash?: string;
+  storageHash?: string;
+  accountProof: string[];
+  storageProof: { key: string; value: string; proof: string[] }[];
+}
+
+/** Everything proven so far at one block: accounts, their slots, and code by hash. */
+export class ProvenCache {
+  readonly accounts = new Map<string, ProvenAccount>();
+  readonly slots = new Map<string, Map<bigint, bigint>>();
+  readonly code = new Map<string, Uint8Array>();
+
+  slot(address: string, slot: bigint): bigint | undefined {
+    const account = this.accounts.get(address);
+    // An absent account, or one with no storage, holds zero in every slot: nothing more to prove.
+    if (account !== undefined && (!account.exists || account.storageRoot === EMPTY_TRIE_ROOT)) return 0n;
+    return this.slots.get(address)?.get(slot);
+  }
+
+  codeOf(address: string): Uint8Array | undefined {
+    const account = this.accounts.get(address);
+    if (account === undefined) return undefined;
+    if (account.codeHash === EMPTY_CODE_HASH) return new Uint8Array(0);
+    return this.code.get(account.codeHash);
+  }
+}
+
+/** What a round of execution still needs: per address, whether its code is needed and which slots. */
+export interface Needs {
+  accounts: Map<string, { code: boolean; slots: Set<bigint> }>;
+}
+
+export class ProofFetcher {
+  /** JSON-RPC requests sent, all endpoints together. */
+  rpcCalls = 0;
+
+  constructor(
+    readonly endpoints: readonly Endpoint[],
+    readonly block: TrustedBlock,
+    readonly ledger: EndpointLedger,
+    readonly cache: ProvenCache = new ProvenCache(),
+  ) {}
+
+  /** Endpoints in the order to ask them: not yet caught lying first, then the others. */
+  private order(): Endpoint[] {
+    return [...this.endpoints].sort(
+      (a, b) => Number(this.ledger.hasLied(a.name)) - Number(this.ledger.hasLied(b.name)),
+    );
+  }
+
+  private async ask<T>(endpoint: Endpoint, method: string, params: unknown[]): Promise<T> {
+    this.rpcCalls += 1;
+    return await endpoint.request<T>(method, params);
+  }
+
+  /** Proves everything in `needs` (one eth_getProof per address, with its code alongside), in parallel. */
+  async load(needs: Needs): Promise<void> {
+    await Promise.all(
+      [...needs.accounts].map(([address, need]) => this.loadAccount(address, [...need.slots], need.code)),
+    );
+  }
+
+  /**
+   * Proves the account at `address` and `slots` of its storage from the first endpoint whose proof verifies; with
+   * `withCode`, also its code, fetched from the same endpoint in the same round trip.
+   */
+  async loadAccount(address: string, slots: bigint[], withCode: boolean): Promise<void> {
+    address = address.toLowerCase();
+    const missing = slots.filter((s) => this.cache.slot(address, s) === undefined);
+    const known = this.cache.accounts.get(address);
+    const needCode = withCode && (known === undefined || this.cache.codeOf(address) === undefined);
+    if (known !== undefined && missing.length === 0 && !needCode) return;
+
+    const keys = missing.map((s) => toBeHex(s, 32));
+    const tag = hexNumber(this.block.number);
+    const failures: string[] = [];
+    for (const endpoint of this.order()) {
+      const code = needCode
+        ? this.ask<string>(endpoint, "eth_getCode", [address, tag]).then(
+            (c) => c,
+            (error: unknown) => error as Error,
+          )
+        : undefined;
+      let answer: ProofAnswer;
+      try {
+        answer = await this.ask<ProofAnswer>(endpoint, "eth_getProof", [address, keys, tag]);
+      } catch (error) {
+        this.ledger.failed(endpoint.name, error);
+        failures.push(`${endpoint.name}: ${(error as Error).message.split("\n")[0]}`);
+        await code;
+        continue;
+      }
+      const lie = await this.accept(address, missing, answer);
+      if (lie !== undefined) {
+        this.ledger.lied(endpoint.name, `eth_getProof ${address}: ${lie}`);
+        failures.push(`${endpoint.name}: ${lie}`);
+        await code;
+        continue;
+      }
+      this.ledger.verified(endpoint.name);
+      if (code !== undefined) {
+        const served = await code;
+        if (this.acceptCode(endpoint, address, served)) return;
+        await this.loadCode(address, endpoint);
+      }
+      return;
+    }
+    throw new NotProvenError(
+      `no endpoint served a valid proof of ${address} at block ${this.block.number}`,
+      failures.join("; ") || "no endpoint to ask",
+    );
+  }
+
+  /** Checks one eth_getProof answer; stores what it proves and returns undefined, or returns what is wrong. */
+  private async accept(address: string, slots: bigint[], answer: ProofAnswer): Promise<string | undefined> {
+    let account: ProvenAccount;
+    const values: bigint[] = [];
+    try {
+      if (!Array.isArray(answer?.accountProof) || !Array.isArray(answer.storageProof)) {
+        return "the answer is not a proof";
+      }
+      account = await verifyAccountProof(this.block.stateRoot, address, answer.accountProof);
+      for (const [i, slot] of slots.entries()) {
+        const entry = answer.storageProof[i];
+        if (entry === undefined || BigInt(entry.key) !== slot) return `the proof of slot ${toBeHex(slot)} is missing`;
+        values.push(await verifyStorageProof(account.storageRoot, slot, entry.proof));
+      }
+    } catch (error) {
+      if (error instanceof InvalidProof) return `invalid proof: ${error.message}`;
+      return `invalid proof: ${(error as Error).message.split("\n")[0]}`;
+    }
+    // The proof verified; the fields it sends beside it must say the same.
+    const claims: [string, string | undefined, bigint | string][] = [
+      ["balance", answer.balance, account.balance],
+      ["nonce", answer.nonce, account.nonce],
+      ["storageHash", answer.storageHash, account.storageRoot],
+      ["codeHash", answer.codeHash, account.codeHash],
+    ];
+    for (const [field, claimed, real] of claims) {
+      if (claimed === undefined) continue;
+      const same = typeof real === "bigint" ? BigInt(claimed) === real : claimed.toLowerCase() === real;
+      if (!same && account.exists) return `claims ${field} ${claimed}, its proof shows ${String(real)}`;
+    }
+    for (const [i, slot] of slots.entries()) {
+      const claimed = answer.storageProof[i]!.value;
+      if (BigInt(claimed) !== values[i]) return `claims slot ${toBeHex(slot)} = ${claimed}, its proof shows ${toBeHex(values[i]!)}`;
+    }
+    this.cache.accounts.set(address, account);
+    const stored = this.cache.slots.get(address) ?? new Map<bigint, bigint>();
+    for (const [i, slot] of slots.entries()) stored.set(slot, values[i]!);
+    this.cache.slots.set(address, stored);
+    return undefined;
+  }
+
+  /** Stores code an endpoint served if it hashes to the proven code hash; records a lie if not. */
+  private acceptCode(endpoint: Endpoint, address: string, served: string | Error): boolean {
+    const account = this.cache.accounts.get(address)!;
+    if (account.codeHash === EMPTY_CODE_HASH) return true;
+    if (served instanceof Error) {
+      this.ledger.failed(endpoint.name, served);
+      return false;
+    }
+    let code: Uint8Array;
+    try {
+      code = hexToBytes(served as `0x${string}`);
+    } catch {
+      this.ledger.lied(endpoint.name, `eth_getCode ${address}: not hex`);
+      return false;
+    }
+    if (!codeMatches(account.codeHash, code)) {
+      this.ledger.lied(
+        endpoint.name,
+        `eth_getCode ${address}: the code does not hash to the proven code hash ${account.codeHash}`,
+      );
+      return false;
+    }
+    this.ledger.verified(endpoint.name);
+    this.cache.code.set(account.codeHash, code);
+    return true;
+  }
+
+  /** Fetches the code of a proven account from the endpoints in turn (skipping `tried`) until one matches its hash. */
+  private async loadCode(address: string, tried?: Endpoint): Promise<void> {
+    const tag = hexNumber(this.block.number);
+    for (const endpoint of this.order()) {
+      if (endpoint === tried) continue;
+      const served = await this.ask<string>(endpoint, "eth_getCode", [address, tag]).then(
+        (c) => c,
+        (error: unknown) => error as Error,
+      );
+      if (this.acceptCode(endpoint, address, served)) return;
+    }
+    throw new NotProvenError(
+      `no endpoint served code of ${address} that hashes to its proven code hash`,
+      `block ${this.block.number}, code hash ${this.cache.accounts.get(address)!.codeHash}`,
+    );
+  }
+}
