@@ -19,7 +19,7 @@ import {
   type ProvenAccount,
   codeMatches,
   verifyAccountProof,
-  verifyStorageProof,
+  verifyStorageProofs,
 } from "./merkle.js";
 
 interface ProofAnswer {
@@ -149,9 +149,12 @@ export class ProofFetcher {
       account = await verifyAccountProof(this.block.stateRoot, address, answer.accountProof);
       for (const [i, slot] of slots.entries()) {
         const entry = answer.storageProof[i];
-        if (entry === undefined || BigInt(entry.key) !== slot) return `the proof of slot ${toBeHex(slot)} is missing`;
-        values.push(await verifyStorageProof(account.storageRoot, slot, entry.proof));
+        if (entry === undefined || BigInt(entry.key) !== slot || !Array.isArray(entry.proof)) {
+          return `the proof of slot ${toBeHex(slot)} is missing`;
+        }
       }
+      const entries = slots.map((slot, i) => ({ slot, proof: answer.storageProof[i]!.proof }));
+      values.push(...(await verifyStorageProofs(account.storageRoot, entries)));
     } catch (error) {
       if (error instanceof InvalidProof) return `invalid proof: ${error.message}`;
       return `invalid proof: ${(error as Error).message.split("\n")[0]}`;

@@ -11,5 +11,12 @@ export { checkHeader, hardforkOf, trustedBlock } from "./header.js";
 export type { TrustedBlock, TrustedBlockOptions } from "./header.js";
 export { EndpointLedger } from "./ledger.js";
 export type { EndpointRecord, EndpointVerdict } from "./ledger.js";
-export { EMPTY_CODE_HASH, EMPTY_TRIE_ROOT, InvalidProof, verifyAccountProof, verifyStorageProof } from "./merkle.js";
+export {
+  EMPTY_CODE_HASH,
+  EMPTY_TRIE_ROOT,
+  InvalidProof,
+  verifyAccountProof,
+  verifyStorageProof,
+  verifyStorageProofs,
+} from "./merkle.js";
 export type { ProvenAccount } from "./merkle.js";

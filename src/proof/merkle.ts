@@ -4,7 +4,7 @@
  * from the root down, so an answer either verifies or is rejected; nothing the endpoint claims beside the proof (its
  * `balance`, `storageHash`, `value` fields) is believed.
  */
-import { verifyMerkleProof } from "@ethereumjs/mpt";
+import { MerklePatriciaTrie, updateMPTFromMerkleProof } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
 import {
   KECCAK256_NULL,
@@ -40,30 +40,44 @@ export class InvalidProof extends Error {
 
 const keccak = (data: Uint8Array) => hexToBytes(keccak256(data) as `0x${string}`);
 
-/** The value a proof of `key` shows under `root` (null: a valid proof of absence). Throws {@link InvalidProof}. */
-async function proven(root: Uint8Array, key: Uint8Array, proof: string[]): Promise<Uint8Array | null> {
-  if (proof.length === 0) {
+/**
+ * The values that `proofs` show under `root` for `keys` (null: a valid proof of absence). The nodes of all the proofs
+ * go into one partial trie, each stored under its own hash, so nodes shared by several proofs are hashed once; a key
+ * whose path leaves the nodes given throws {@link InvalidProof}.
+ */
+async function proven(root: Uint8Array, keys: Uint8Array[], proofs: string[][]): Promise<(Uint8Array | null)[]> {
+  if (keys.length === 0) return [];
+  const unique = new Set<string>();
+  for (const proof of proofs) for (const node of proof) unique.add(node.toLowerCase());
+  if (unique.size === 0) {
     // Only the empty trie has an empty proof.
-    if (equalsBytes(root, KECCAK256_RLP)) return null;
+    if (equalsBytes(root, KECCAK256_RLP)) return keys.map(() => null);
     throw new InvalidProof("the proof is empty but the trie is not");
   }
   let nodes: Uint8Array[];
   try {
-    nodes = proof.map((node) => hexToBytes(node as `0x${string}`));
+    nodes = [...unique].map((node) => hexToBytes(node as `0x${string}`));
   } catch {
     throw new InvalidProof("a proof node is not hex");
   }
-  if (!equalsBytes(keccak(nodes[0]!), root)) throw new InvalidProof("the proof's first node does not hash to the root");
-  try {
-    return await verifyMerkleProof(keccak(key), nodes, { root, useKeyHashing: false });
-  } catch {
-    throw new InvalidProof("the proof's nodes do not lead from the root to the key");
+  const trie = new MerklePatriciaTrie({ useKeyHashing: false });
+  await updateMPTFromMerkleProof(trie, nodes);
+  trie.root(root);
+  const values: (Uint8Array | null)[] = [];
+  for (const key of keys) {
+    try {
+      values.push(await trie.get(keccak(key), true));
+    } catch {
+      throw new InvalidProof("the proof's nodes do not lead from the root to the key");
+    }
   }
+  return values;
 }
 
 /** Verifies an account proof against `stateRoot`. Throws {@link InvalidProof}. */
 export async function verifyAccountProof(stateRoot: string, address: string, proof: string[]): Promise<ProvenAccount> {
-  const value = await proven(hexToBytes(stateRoot as `0x${string}`), hexToBytes(address as `0x${string}`), proof);
+  const root = hexToBytes(stateRoot as `0x${string}`);
+  const value = (await proven(root, [hexToBytes(address as `0x${string}`)], [proof]))[0] ?? null;
   if (value === null) {
     return {
       address: address.toLowerCase(),
@@ -92,16 +106,30 @@ export async function verifyAccountProof(stateRoot: string, address: string, pro
 
 /** Verifies a storage proof of `slot` against the account's `storageRoot`; returns the slot's value. */
 export async function verifyStorageProof(storageRoot: string, slot: bigint, proof: string[]): Promise<bigint> {
-  const value = await proven(hexToBytes(storageRoot as `0x${string}`), slotKey(slot), proof);
-  if (value === null) return 0n;
-  let decoded;
-  try {
-    decoded = RLP.decode(value);
-  } catch {
-    throw new InvalidProof("the proven leaf is not an RLP value");
-  }
-  if (!(decoded instanceof Uint8Array) || decoded.length > 32) throw new InvalidProof("the proven leaf is not a word");
-  return bytesToBigInt(decoded);
+  return (await verifyStorageProofs(storageRoot, [{ slot, proof }]))[0]!;
+}
+
+/** Verifies the storage proofs of several slots of one account at once; returns their values in order. */
+export async function verifyStorageProofs(
+  storageRoot: string,
+  entries: { slot: bigint; proof: string[] }[],
+): Promise<bigint[]> {
+  const values = await proven(
+    hexToBytes(storageRoot as `0x${string}`),
+    entries.map((e) => slotKey(e.slot)),
+    entries.map((e) => e.proof),
+  );
+  return values.map((value) => {
+    if (value === null) return 0n;
+    let decoded;
+    try {
+      decoded = RLP.decode(value);
+    } catch {
+      throw new InvalidProof("the proven leaf is not an RLP value");
+    }
+    if (!(decoded instanceof Uint8Array) || decoded.length > 32) throw new InvalidProof("the proven leaf is not a word");
+    return bytesToBigInt(decoded);
+  });
 }
 
 /** A storage slot as the 32-byte key eth_getProof and the trie use. */
