@@ -15,7 +15,7 @@ import { createAddressFromString, bytesToHex, hexToBytes } from "@ethereumjs/uti
 import type { RpcPool } from "../rpc/pool.js";
 import { hexNumber } from "../rpc/pool.js";
 import { NotProvenError } from "./errors.js";
-import { ProofFetcher, ProvenCache, type Needs } from "./fetcher.js";
+import { type FetcherOptions, ProofFetcher, ProvenCache, type Needs } from "./fetcher.js";
 import { type TrustedBlock, type TrustedBlockOptions, trustedBlock } from "./header.js";
 import { type EndpointLedger, type EndpointRecord, EndpointLedger as Ledger } from "./ledger.js";
 import { ProvenState } from "./state.js";
@@ -59,7 +59,7 @@ export interface NotProvenResult {
   endpoints: Record<string, EndpointRecord>;
 }
 
-export interface ProverOptions {
+export interface ProverOptions extends FetcherOptions {
   /** Give up when the reads have not closed after this many runs. Default 64. */
   maxRounds?: number;
   /** Ask endpoints for `eth_createAccessList` as a hint of what the call reads. Default true. */
@@ -81,7 +81,7 @@ export class BlockProver {
     readonly ledger: EndpointLedger = new Ledger(pool.endpoints.map((e) => e.name)),
     readonly options: ProverOptions = {},
   ) {
-    this.fetcher = new ProofFetcher(pool.endpoints, block, this.ledger, this.cache);
+    this.fetcher = new ProofFetcher(pool.endpoints, block, this.ledger, this.cache, options);
   }
 
   /** Creates a prover at a trusted block: the newest one a quorum agrees on, a given number, or a pinned hash. */

@@ -9,9 +9,7 @@ import type { CallRequest, ProvenCallResult } from "./call.js";
 import type { EndpointLedger } from "./ledger.js";
 
 export type CallAnswer =
-  | { status: "agrees" }
-  | { status: "differs"; answer: string }
-  | { status: "failed"; error: string };
+  { status: "agrees" } | { status: "differs"; answer: string } | { status: "failed"; error: string };
 
 /**
  * Asks every endpoint for `request` at the proven block and compares. Each disagreement is recorded in `ledger` as

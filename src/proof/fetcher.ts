@@ -57,6 +57,18 @@ export interface Needs {
   accounts: Map<string, { code: boolean; slots: Set<bigint> }>;
 }
 
+/** One endpoint's answer for an account: what it proved, or why not (a lie, or a failure). */
+type Served =
+  { ok: true; account: ProvenAccount; values: bigint[]; code: Uint8Array | undefined } | { ok: false; reason: string };
+
+export interface FetcherOptions {
+  /**
+   * Ask every endpoint for every proof (in parallel) and record each one's verdict, instead of asking one after
+   * another until a proof verifies. Costs more requests; names every endpoint that lies. Default false.
+   */
+  audit?: boolean;
+}
+
 export class ProofFetcher {
   /** JSON-RPC requests sent, all endpoints together. */
   rpcCalls = 0;
@@ -66,6 +78,7 @@ export class ProofFetcher {
     readonly block: TrustedBlock,
     readonly ledger: EndpointLedger,
     readonly cache: ProvenCache = new ProvenCache(),
+    readonly options: FetcherOptions = {},
   ) {}
 
   /** Endpoints in the order to ask them: not yet caught lying first, then the others. */
@@ -88,60 +101,95 @@ export class ProofFetcher {
   }
 
   /**
-   * Proves the account at `address` and `slots` of its storage from the first endpoint whose proof verifies; with
-   * `withCode`, also its code, fetched from the same endpoint in the same round trip.
+   * Proves the account at `address` and `slots` of its storage from the first endpoint whose proof verifies (every
+   * endpoint, in audit mode); with `withCode`, also its code, fetched alongside in the same round trip.
    */
   async loadAccount(address: string, slots: bigint[], withCode: boolean): Promise<void> {
     address = address.toLowerCase();
-    const missing = slots.filter((s) => this.cache.slot(address, s) === undefined);
+    const missing = [...new Set(slots)].filter((s) => this.cache.slot(address, s) === undefined);
     const known = this.cache.accounts.get(address);
     const needCode = withCode && (known === undefined || this.cache.codeOf(address) === undefined);
     if (known !== undefined && missing.length === 0 && !needCode) return;
 
-    const keys = missing.map((s) => toBeHex(s, 32));
-    const tag = hexNumber(this.block.number);
-    const failures: string[] = [];
-    for (const endpoint of this.order()) {
-      const code = needCode
-        ? this.ask<string>(endpoint, "eth_getCode", [address, tag]).then(
-            (c) => c,
-            (error: unknown) => error as Error,
-          )
-        : undefined;
-      let answer: ProofAnswer;
-      try {
-        answer = await this.ask<ProofAnswer>(endpoint, "eth_getProof", [address, keys, tag]);
-      } catch (error) {
-        this.ledger.failed(endpoint.name, error);
-        failures.push(`${endpoint.name}: ${(error as Error).message.split("\n")[0]}`);
-        await code;
-        continue;
+    let served: Served[];
+    if (this.options.audit === true) {
+      served = await Promise.all(this.order().map((e) => this.fromEndpoint(e, address, missing, needCode)));
+    } else {
+      served = [];
+      for (const endpoint of this.order()) {
+        const answer = await this.fromEndpoint(endpoint, address, missing, needCode);
+        served.push(answer);
+        if (answer.ok && (answer.code !== undefined || !needCode)) break;
       }
-      const lie = await this.accept(address, missing, answer);
-      if (lie !== undefined) {
-        this.ledger.lied(endpoint.name, `eth_getProof ${address}: ${lie}`);
-        failures.push(`${endpoint.name}: ${lie}`);
-        await code;
-        continue;
-      }
-      this.ledger.verified(endpoint.name);
-      if (code !== undefined) {
-        const served = await code;
-        if (this.acceptCode(endpoint, address, served)) return;
-        await this.loadCode(address, endpoint);
-      }
-      return;
     }
-    throw new NotProvenError(
-      `no endpoint served a valid proof of ${address} at block ${this.block.number}`,
-      failures.join("; ") || "no endpoint to ask",
-    );
+    const proven = served.find((s) => s.ok);
+    if (proven === undefined) {
+      throw new NotProvenError(
+        `no endpoint served a valid proof of ${address} at block ${this.block.number}`,
+        served.map((s) => (s.ok ? "" : s.reason)).join("; ") || "no endpoint to ask",
+      );
+    }
+    this.cache.accounts.set(address, proven.account);
+    const stored = this.cache.slots.get(address) ?? new Map<bigint, bigint>();
+    for (const [i, slot] of missing.entries()) stored.set(slot, proven.values[i]!);
+    this.cache.slots.set(address, stored);
+    for (const s of served) {
+      // Only code that hashes to the proven code hash is ever stored (checkCode checked it; this is the guard).
+      if (s.ok && s.code !== undefined && codeMatches(proven.account.codeHash, s.code)) {
+        this.cache.code.set(proven.account.codeHash, s.code);
+        break;
+      }
+    }
+    if (needCode && this.cache.codeOf(address) === undefined) {
+      throw new NotProvenError(
+        `no endpoint served code of ${address} that hashes to its proven code hash`,
+        `block ${this.block.number}, code hash ${proven.account.codeHash}`,
+      );
+    }
   }
 
-  /** Checks one eth_getProof answer; stores what it proves and returns undefined, or returns what is wrong. */
-  private async accept(address: string, slots: bigint[], answer: ProofAnswer): Promise<string | undefined> {
+  /** Asks one endpoint for the proof (and the code) of an account, checks it, and records the verdict. */
+  private async fromEndpoint(endpoint: Endpoint, address: string, slots: bigint[], withCode: boolean): Promise<Served> {
+    const tag = hexNumber(this.block.number);
+    const keys = slots.map((s) => toBeHex(s, 32));
+    const code = withCode
+      ? this.ask<string>(endpoint, "eth_getCode", [address, tag]).then(
+          (c) => c,
+          (error: unknown) => error as Error,
+        )
+      : undefined;
+    let answer: ProofAnswer;
+    try {
+      answer = await this.ask<ProofAnswer>(endpoint, "eth_getProof", [address, keys, tag]);
+    } catch (error) {
+      this.ledger.failed(endpoint.name, error);
+      await code;
+      return { ok: false, reason: `${endpoint.name}: ${(error as Error).message.split("\n")[0]}` };
+    }
+    const checked = await this.check(address, slots, answer);
+    if (typeof checked === "string") {
+      this.ledger.lied(endpoint.name, `eth_getProof ${address}: ${checked}`);
+      await code;
+      return { ok: false, reason: `${endpoint.name}: ${checked}` };
+    }
+    this.ledger.verified(endpoint.name);
+    const { account, values } = checked;
+    if (account.codeHash === EMPTY_CODE_HASH) {
+      await code;
+      return { ok: true, account, values, code: new Uint8Array(0) };
+    }
+    if (code === undefined) return { ok: true, account, values, code: undefined };
+    return { ok: true, account, values, code: this.checkCode(endpoint, address, account, await code) };
+  }
+
+  /** Checks one eth_getProof answer: what it proves, or what is wrong with it. */
+  private async check(
+    address: string,
+    slots: bigint[],
+    answer: ProofAnswer,
+  ): Promise<{ account: ProvenAccount; values: bigint[] } | string> {
     let account: ProvenAccount;
-    const values: bigint[] = [];
+    let values: bigint[];
     try {
       if (!Array.isArray(answer?.accountProof) || !Array.isArray(answer.storageProof)) {
         return "the answer is not a proof";
@@ -154,12 +202,12 @@ export class ProofFetcher {
         }
       }
       const entries = slots.map((slot, i) => ({ slot, proof: answer.storageProof[i]!.proof }));
-      values.push(...(await verifyStorageProofs(account.storageRoot, entries)));
+      values = await verifyStorageProofs(account.storageRoot, entries);
     } catch (error) {
       if (error instanceof InvalidProof) return `invalid proof: ${error.message}`;
       return `invalid proof: ${(error as Error).message.split("\n")[0]}`;
     }
-    // The proof verified; the fields it sends beside it must say the same.
+    // The proof verified; the fields sent beside it must say the same.
     const claims: [string, string | undefined, bigint | string][] = [
       ["balance", answer.balance, account.balance],
       ["nonce", answer.nonce, account.nonce],
@@ -167,62 +215,46 @@ export class ProofFetcher {
       ["codeHash", answer.codeHash, account.codeHash],
     ];
     for (const [field, claimed, real] of claims) {
-      if (claimed === undefined) continue;
+      if (claimed === undefined || !account.exists) continue;
       const same = typeof real === "bigint" ? BigInt(claimed) === real : claimed.toLowerCase() === real;
-      if (!same && account.exists) return `claims ${field} ${claimed}, its proof shows ${String(real)}`;
+      if (!same)
+        return `claims ${field} ${claimed}, its proof shows ${typeof real === "bigint" ? toBeHex(real) : real}`;
     }
     for (const [i, slot] of slots.entries()) {
       const claimed = answer.storageProof[i]!.value;
-      if (BigInt(claimed) !== values[i]) return `claims slot ${toBeHex(slot)} = ${claimed}, its proof shows ${toBeHex(values[i]!)}`;
+      if (BigInt(claimed) !== values[i]) {
+        return `claims slot ${toBeHex(slot)} = ${claimed}, its proof shows ${toBeHex(values[i]!)}`;
+      }
     }
-    this.cache.accounts.set(address, account);
-    const stored = this.cache.slots.get(address) ?? new Map<bigint, bigint>();
-    for (const [i, slot] of slots.entries()) stored.set(slot, values[i]!);
-    this.cache.slots.set(address, stored);
-    return undefined;
+    return { account, values };
   }
 
-  /** Stores code an endpoint served if it hashes to the proven code hash; records a lie if not. */
-  private acceptCode(endpoint: Endpoint, address: string, served: string | Error): boolean {
-    const account = this.cache.accounts.get(address)!;
-    if (account.codeHash === EMPTY_CODE_HASH) return true;
+  /** The code an endpoint served, if it hashes to the proven code hash (a lie is recorded if not). */
+  private checkCode(
+    endpoint: Endpoint,
+    address: string,
+    account: ProvenAccount,
+    served: string | Error,
+  ): Uint8Array | undefined {
     if (served instanceof Error) {
       this.ledger.failed(endpoint.name, served);
-      return false;
+      return undefined;
     }
     let code: Uint8Array;
     try {
       code = hexToBytes(served as `0x${string}`);
     } catch {
       this.ledger.lied(endpoint.name, `eth_getCode ${address}: not hex`);
-      return false;
+      return undefined;
     }
     if (!codeMatches(account.codeHash, code)) {
       this.ledger.lied(
         endpoint.name,
         `eth_getCode ${address}: the code does not hash to the proven code hash ${account.codeHash}`,
       );
-      return false;
+      return undefined;
     }
     this.ledger.verified(endpoint.name);
-    this.cache.code.set(account.codeHash, code);
-    return true;
-  }
-
-  /** Fetches the code of a proven account from the endpoints in turn (skipping `tried`) until one matches its hash. */
-  private async loadCode(address: string, tried?: Endpoint): Promise<void> {
-    const tag = hexNumber(this.block.number);
-    for (const endpoint of this.order()) {
-      if (endpoint === tried) continue;
-      const served = await this.ask<string>(endpoint, "eth_getCode", [address, tag]).then(
-        (c) => c,
-        (error: unknown) => error as Error,
-      );
-      if (this.acceptCode(endpoint, address, served)) return;
-    }
-    throw new NotProvenError(
-      `no endpoint served code of ${address} that hashes to its proven code hash`,
-      `block ${this.block.number}, code hash ${this.cache.accounts.get(address)!.codeHash}`,
-    );
+    return code;
   }
 }

@@ -165,7 +165,10 @@ async function pinned(
     ledger.verified(endpoint.name);
     return toTrusted(json, checked.header, checked.common, chainId, "pinned", [endpoint.name]);
   }
-  throw new NotProvenError(`no endpoint served the pinned block ${expected}`, "every answer failed or did not hash to it");
+  throw new NotProvenError(
+    `no endpoint served the pinned block ${expected}`,
+    "every answer failed or did not hash to it",
+  );
 }
 
 function toTrusted(

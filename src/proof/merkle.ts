@@ -127,7 +127,8 @@ export async function verifyStorageProofs(
     } catch {
       throw new InvalidProof("the proven leaf is not an RLP value");
     }
-    if (!(decoded instanceof Uint8Array) || decoded.length > 32) throw new InvalidProof("the proven leaf is not a word");
+    if (!(decoded instanceof Uint8Array) || decoded.length > 32)
+      throw new InvalidProof("the proven leaf is not a word");
     return bytesToBigInt(decoded);
   });
 }
