@@ -8,7 +8,7 @@ contract FiftySlots is ICordonCheckpointed {
     uint256[50] private _words;
 
     constructor() {
-        for (uint256 i = 0; i < 50; i++) _words[i] = uint256(keccak256(abi.encode(i))) | 1;
+        for (uint256 i = 0; i < 50; ++i) _words[i] = uint256(keccak256(abi.encode(i))) | 1;
     }
 
     function set(uint256 i, uint256 value) external {
@@ -22,7 +22,7 @@ contract FiftySlots is ICordonCheckpointed {
 
     /// @inheritdoc ICordonCheckpointed
     function checkInvariants() external view returns (uint256) {
-        for (uint256 i = 0; i < 50; i++) if (_words[i] == 0) return 1;
+        for (uint256 i = 0; i < 50; ++i) if (_words[i] == 0) return 1;
         return 0;
     }
 }

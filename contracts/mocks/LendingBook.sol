@@ -44,7 +44,8 @@ contract LendingBook is ICordonCheckpointed {
     }
 
     function addMarket(address asset) external returns (uint256 id) {
-        id = marketCount++;
+        id = marketCount;
+        ++marketCount;
         Market storage market = _markets[id];
         market.asset = asset;
         market.rates = Rates({borrowIndex: 1e18, supplyIndex: 1e18, updatedAt: uint64(block.timestamp)});
@@ -79,12 +80,12 @@ contract LendingBook is ICordonCheckpointed {
 
     /// @inheritdoc ICordonCheckpointed
     function stateDigest() external view returns (bytes32 digest) {
-        for (uint256 id = 0; id < marketCount; id++) {
+        for (uint256 id = 0; id < marketCount; ++id) {
             Market storage market = _markets[id];
             digest = keccak256(
                 abi.encode(digest, market.asset, market.rates, market.totalDebt, feed.priceOf(market.asset))
             );
-            for (uint256 i = 0; i < market.accounts.length; i++) {
+            for (uint256 i = 0; i < market.accounts.length; ++i) {
                 address account = market.accounts[i];
                 Position memory p = market.positions[account];
                 digest = keccak256(abi.encode(digest, account, p.collateral, p.debt));
@@ -94,11 +95,11 @@ contract LendingBook is ICordonCheckpointed {
 
     /// @inheritdoc ICordonCheckpointed
     function checkInvariants() external view returns (uint256 code) {
-        for (uint256 id = 0; id < marketCount; id++) {
+        for (uint256 id = 0; id < marketCount; ++id) {
             Market storage market = _markets[id];
             uint256 price = feed.priceOf(market.asset);
             uint256 debt;
-            for (uint256 i = 0; i < market.accounts.length; i++) {
+            for (uint256 i = 0; i < market.accounts.length; ++i) {
                 Position memory p = market.positions[market.accounts[i]];
                 debt += p.debt;
                 if (uint256(p.collateral) * price < uint256(p.debt) * 1e18) return INVARIANT_UNDERCOLLATERALISED;
