@@ -1,9 +1,10 @@
 import { createRequire } from "node:module";
 
+import cordon from "@cordon/hardhat";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
 
-import { cordonTasks } from "./tasks/index.js";
+import cordonVocabulary from "./scripts/vocabulary/plugin.js";
 
 const require = createRequire(import.meta.url);
 
@@ -19,8 +20,7 @@ const fuzzRuns = Number(process.env.CORDON_FUZZ_RUNS ?? 10_000);
 const invariantRuns = Number(process.env.CORDON_INVARIANT_RUNS ?? 256);
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
-  tasks: cordonTasks,
+  plugins: [hardhatToolboxMochaEthersPlugin, cordon, cordonVocabulary],
   solidity: {
     /** OpenZeppelin's proxies, built as they are for the watcher's privileged-events tests. */
     npmFilesToBuild: [
@@ -44,6 +44,10 @@ export default defineConfig({
         settings: { optimizer: { enabled: true, runs: 10_000 }, viaIR: true, evmVersion: "prague" },
       },
     },
+  },
+  cordon: {
+    /** Where `cordon deploy` writes deployment records; the task tests point it at a temporary folder. */
+    deploymentsDir: process.env.CORDON_DEPLOYMENTS_DIR ?? "deployments",
   },
   paths: {
     /** Ignition's deployment journals live under `<ignition>/deployments`; tests point this at a temporary folder. */

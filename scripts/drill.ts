@@ -12,10 +12,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { FAULTS } from "../src/drills/faults.js";
-import { type DrillCell, formatMatrix, runCell } from "../src/drills/runner.js";
-import { SCENARIOS } from "../src/drills/scenarios.js";
-import { startTestChain } from "../test/support/chain.js";
+import { FAULTS } from "./drills/faults.js";
+import { type DrillCell, formatMatrix, runCell } from "./drills/runner.js";
+import { SCENARIOS } from "./drills/scenarios.js";
+import { startTestChain } from "@cordon/testkit/chain.js";
 
 const pick = <T extends { name: string }>(all: T[], env: string | undefined): T[] => {
   if (env === undefined || env.trim() === "") return all;

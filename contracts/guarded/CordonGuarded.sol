@@ -39,7 +39,7 @@ abstract contract CordonGuarded is ICordonGuarded {
     uint256 private constant _STATE_MASK = 0xff;
     uint256 private constant _SCOPE_SHIFT = 48;
     uint256 private constant _SCOPE_COUNT = 208;
-    uint256 private constant _SCOPE_MASK = (1 << 208) - 1;
+    uint256 private constant _SCOPE_MASK = (1 << _SCOPE_COUNT) - 1;
     uint256 private constant _STATE_EXPIRES = 1 << 255;
     /// @dev Always-set bits that keep the guard words non-zero, so a push never pays for a zero-to-non-zero write.
     uint256 private constant _GUARD_SENTINEL = 1 << 47;

@@ -39,7 +39,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "Attestation(uint256 checkpointId,uint64 incidentId,bytes32 digest)"
     );
-    uint256 private constant _SCOPE_MASK = (1 << 208) - 1;
+    uint256 private constant _SCOPE_MASK = (1 << SCOPE_COUNT) - 1;
     /// @dev Invariant code recorded for a contract whose check reverts.
     uint256 private constant _CHECK_REVERTED = type(uint256).max;
 

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { hubEventsInterface } from "../../src/report/history.js";
-import { buildReport, writeReport } from "../../src/report/report.js";
-import { renderTable } from "../../src/report/render/table.js";
-import { RpcPool } from "../../src/rpc/pool.js";
+import { hubEventsInterface } from "@cordon/keeper/report/history.js";
+import { buildReport, writeReport } from "@cordon/keeper/report/report.js";
+import { renderTable } from "@cordon/keeper/report/render/table.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
 
 const BLOCKS = 1_000_000;
 const INCIDENTS = 1_000;

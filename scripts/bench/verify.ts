@@ -16,9 +16,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 
 import { Interface } from "ethers";
 
-import { BlockProver, EndpointLedger, trustedBlock } from "../../src/proof/index.js";
-import { RpcPool, hexNumber } from "../../src/rpc/pool.js";
-import { TEST_KEYS, startTestChain } from "../../test/support/chain.js";
+import { BlockProver, EndpointLedger, trustedBlock } from "@cordon/keeper/proof/index.js";
+import { RpcPool, hexNumber } from "@cordon/keeper/rpc/pool.js";
+import { TEST_KEYS, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "../../test/support/deploy.js";
 import { deploySampleProtocol } from "../../test/support/protocol.js";
 

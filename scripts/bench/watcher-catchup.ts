@@ -4,11 +4,11 @@
  * library's pipeline (RpcPool, Store on a `node:sqlite` file, Watcher and its Follower, a large-transfer and an
  * outflow-volume detector for every protocol contract), sampling its own RSS, and prints the figures as one JSON line.
  */
-import { outflowVolumeDetector, largeTransferDetector } from "../../src/detectors/transfers.js";
-import type { Detector } from "../../src/detectors/types.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { Watcher } from "../../src/watcher/watcher.js";
+import { outflowVolumeDetector, largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
+import type { Detector } from "@cordon/keeper/detectors/types.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { Watcher } from "@cordon/keeper/watcher/watcher.js";
 
 /** What the parent passes (as JSON, the only argument). */
 export interface CatchUpConfig {

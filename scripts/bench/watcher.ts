@@ -9,7 +9,7 @@
  * RSS, so only the catch-up is timed and only the watcher's memory is measured.
  *
  * Writes bench/out/watcher.json and prints the figures and whether the targets are met (at least 5,000 blocks/s, peak
- * RSS under 200 MB); exits non-zero if not. `CORDON_BENCH_PROFILE=<dir>` writes a CPU profile of the catch-up there.
+ * RSS under 160 MB); exits non-zero if not. `CORDON_BENCH_PROFILE=<dir>` writes a CPU profile of the catch-up there.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,9 +18,10 @@ import path from "node:path";
 
 import { type Contract, getAddress, id, JsonRpcProvider, Wallet } from "ethers";
 
-import { TEST_KEYS } from "../../test/support/chain.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
 import { deploy } from "../../test/support/deploy.js";
-import { startHardhatNode } from "../../test/support/hardhat-node.js";
+import { startHardhatNode } from "@cordon/testkit/hardhat-node.js";
+import { keeperCommand } from "@cordon/testkit/keeper-process.js";
 import type { CatchUpConfig, CatchUpResult } from "./watcher-catchup.js";
 
 const BLOCKS = 20_000;
@@ -31,7 +32,7 @@ const E18 = 10n ** 18n;
 /** Every 100th log-heavy transaction moves large amounts: its last 5 transfers reach the large-transfer threshold. */
 const LARGE_VALUE = 1_000_000n * E18;
 const TARGET_BLOCKS_PER_S = 5_000;
-const TARGET_PEAK_RSS_MB = 200;
+const TARGET_PEAK_RSS_MB = 160;
 
 const node = await startHardhatNode();
 const dir = mkdtempSync(path.join(tmpdir(), "cordon-bench-watcher-"));
@@ -140,18 +141,19 @@ async function sendBatch(url: string, requests: { method: string; params: unknow
   if (failed !== undefined) throw new Error(`building the chain failed: ${failed.error!.message}`);
 }
 
-/** Runs the catch-up in a child process (TypeScript through the loader Hardhat itself uses) and reads its figures. */
+/**
+ * Runs the catch-up in a child process and reads its figures. The child is plain Node 22, as a keeper runs: it
+ * strips the script's types natively and imports `@cordon/keeper`'s compiled JavaScript (checked to be newer than its
+ * sources), with no TypeScript loader in memory.
+ */
 async function catchUp(config: CatchUpConfig): Promise<CatchUpResult> {
+  keeperCommand(); // throws when @cordon/keeper's build is missing or older than its sources
   const script = path.resolve("scripts/bench/watcher-catchup.ts");
   const profile = process.env.CORDON_BENCH_PROFILE;
   const flags = profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile];
-  const child = spawn(
-    process.execPath,
-    [...flags, "--import", "tsx", "--no-warnings", script, JSON.stringify(config)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, [...flags, "--no-warnings", script, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));

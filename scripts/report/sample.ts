@@ -7,11 +7,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { svgToPng } from "../../src/report/render/png.js";
-import { buildReport, writeReport } from "../../src/report/report.js";
-import { renderTable } from "../../src/report/render/table.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { startTestChain } from "../../test/support/chain.js";
+import { svgToPng } from "@cordon/keeper/report/render/png.js";
+import { buildReport, writeReport } from "@cordon/keeper/report/report.js";
+import { renderTable } from "@cordon/keeper/report/render/table.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { startTestChain } from "@cordon/testkit/chain.js";
 import { buildSampleHistory } from "../../test/support/report-history.js";
 
 const chain = await startTestChain([]);

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 
-import type { Alert, Severity } from "../../src/alerts/alert.js";
-import { Alerter, type AlerterOptions } from "../../src/alerts/alerter.js";
-import { discordSink, pagerDutySink, slackSink } from "../../src/alerts/sinks.js";
-import { webhookSink } from "../../src/alerts/webhook.js";
-import { CordonError } from "../../src/errors.js";
-import { HttpReceiver } from "../support/http-receiver.js";
+import type { Alert, Severity } from "@cordon/keeper/alerts/alert.js";
+import { Alerter, type AlerterOptions } from "@cordon/keeper/alerts/alerter.js";
+import { discordSink, pagerDutySink, slackSink } from "@cordon/keeper/alerts/sinks.js";
+import { webhookSink } from "@cordon/keeper/alerts/webhook.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
 
 let counter = 0;
 const alert = (severity: Severity = "high", title = `alert ${++counter}`): Alert => ({

@@ -2,15 +2,15 @@ import { inspect } from "node:util";
 
 import { expect } from "chai";
 
-import { type Alert, AlertDeliveryError, type AlertSink } from "../../src/alerts/alert.js";
+import { type Alert, AlertDeliveryError, type AlertSink } from "@cordon/keeper/alerts/alert.js";
 import {
   DISCORD_COLOURS,
   PAGERDUTY_EVENTS_URL,
   discordSink,
   pagerDutySink,
   slackSink,
-} from "../../src/alerts/sinks.js";
-import { HttpReceiver } from "../support/http-receiver.js";
+} from "@cordon/keeper/alerts/sinks.js";
+import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
 
 const AT = Date.UTC(2025, 0, 2, 3, 4, 5);
 

@@ -2,9 +2,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 import { expect } from "chai";
 
-import type { Alert } from "../../src/alerts/alert.js";
-import { verifyWebhookSignature, webhookSink } from "../../src/alerts/webhook.js";
-import { HttpReceiver, type ReceivedRequest } from "../support/http-receiver.js";
+import type { Alert } from "@cordon/keeper/alerts/alert.js";
+import { verifyWebhookSignature, webhookSink } from "@cordon/keeper/alerts/webhook.js";
+import { HttpReceiver, type ReceivedRequest } from "@cordon/testkit/http-receiver.js";
 
 const SECRET = "whsec-test-0123456789";
 

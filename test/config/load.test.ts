@@ -9,10 +9,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { encryptKeystoreJson, Wallet } from "ethers";
 
-import { ConfigError, parseConfig } from "../../src/config/load.js";
-import { parseAmount } from "../../src/config/schema.js";
-import { resolveSecrets } from "../../src/config/secrets.js";
-import { TEST_KEYS } from "../support/chain.js";
+import { ConfigError, parseConfig } from "@cordon/keeper/config/load.js";
+import { parseAmount } from "@cordon/keeper/config/schema.js";
+import { resolveSecrets } from "@cordon/keeper/config/secrets.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
 
 const HUB = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const TOKEN = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
@@ -131,6 +131,14 @@ describe("keeper config", function () {
     );
     expect(message).to.include("networks.mainnet.quorum: 4 is more than the 3 endpoints configured");
     expect(message).to.include('actions.pause-withdrawals.key: "pauser" is not in `keys` (known: guardian)');
+  });
+
+  it("refuses a pause scope the hub does not have: scopes run from 0 to 207", function () {
+    expect(parseConfig(VALID.replace("scopes: [1]", "scopes: [0, 207]"), "keeper.yml").networks).to.have.length(1);
+    const message = problemsOf(VALID.replace("scopes: [1]", "scopes: [1, 208]"));
+    expect(message).to.include("keeper.yml:22 actions.pause-withdrawals.scopes.1");
+    expect(message).to.include("208");
+    expect(message).to.include("0 to 207");
   });
 
   it("says when the file is not YAML at all", function () {

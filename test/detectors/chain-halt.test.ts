@@ -1,9 +1,9 @@
 import { expect } from "chai";
 
-import { chainHaltDetector } from "../../src/detectors/chain-halt.js";
-import type { Detector, DetectorFinding } from "../../src/detectors/types.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import { chainHaltDetector } from "@cordon/keeper/detectors/chain-halt.js";
+import type { Detector, DetectorFinding } from "@cordon/keeper/detectors/types.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import type { Contract } from "ethers";
 
-import { oracleDeviationDetector, type OracleDeviationOptions } from "../../src/detectors/oracle.js";
-import type { DetectorFinding } from "../../src/detectors/types.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { oracleDeviationDetector, type OracleDeviationOptions } from "@cordon/keeper/detectors/oracle.js";
+import type { DetectorFinding } from "@cordon/keeper/detectors/types.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import type { FaultProxy } from "../support/fault-proxy.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
 import { blockRange } from "../support/range.js";
 
 const E8 = 10n ** 8n;

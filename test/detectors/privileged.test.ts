@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { Contract, getAddress, Interface, id, ZeroAddress, ZeroHash } from "ethers";
 
-import { privilegedEventsDetector } from "../../src/detectors/privileged.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { Watcher } from "../../src/watcher/watcher.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { privilegedEventsDetector } from "@cordon/keeper/detectors/privileged.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { Watcher } from "@cordon/keeper/watcher/watcher.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { artifact, deploy, send } from "../support/deploy.js";
 
 const OZ = "@openzeppelin/contracts/proxy";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 
-import { rpcDivergenceDetector } from "../../src/detectors/rpc-divergence.js";
-import type { Detector, DetectorFinding } from "../../src/detectors/types.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import { rpcDivergenceDetector } from "@cordon/keeper/detectors/rpc-divergence.js";
+import type { Detector, DetectorFinding } from "@cordon/keeper/detectors/types.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 
 describe("RPC divergence detector", function () {
   this.timeout(60_000);

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { zeroPadValue } from "ethers";
 
-import { erc20Interface } from "../../src/contracts/abi.js";
-import { largeTransferDetector, outflowVolumeDetector } from "../../src/detectors/transfers.js";
-import type { DetectorFinding } from "../../src/detectors/types.js";
-import type { BlockRange, Log } from "../../src/follower/follower.js";
-import { RpcPool } from "../../src/rpc/pool.js";
+import { erc20Interface } from "@cordon/keeper/contracts/abi.js";
+import { largeTransferDetector, outflowVolumeDetector } from "@cordon/keeper/detectors/transfers.js";
+import type { DetectorFinding } from "@cordon/keeper/detectors/types.js";
+import type { BlockRange, Log } from "@cordon/keeper/follower/follower.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
 
 // Pure functions over logs: built here, no provider involved (the pool is never called by these detectors).
 const TOKEN = "0x00000000000000000000000000000000000000aa";

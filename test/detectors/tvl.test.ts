@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import type { Contract, Wallet } from "ethers";
 
-import { tvlDropDetector } from "../../src/detectors/tvl.js";
-import type { Detector, DetectorFinding } from "../../src/detectors/types.js";
-import { CordonError } from "../../src/errors.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { tvlDropDetector } from "@cordon/keeper/detectors/tvl.js";
+import type { Detector, DetectorFinding } from "@cordon/keeper/detectors/types.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
 import { blockRange } from "../support/range.js";
 

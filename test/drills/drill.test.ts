@@ -10,10 +10,10 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { FAULTS } from "../../src/drills/faults.js";
-import { type DrillCell, formatMatrix, missedTargets, runCell } from "../../src/drills/runner.js";
-import { SCENARIOS } from "../../src/drills/scenarios.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import { FAULTS } from "../../scripts/drills/faults.js";
+import { type DrillCell, formatMatrix, missedTargets, runCell } from "../../scripts/drills/runner.js";
+import { SCENARIOS } from "../../scripts/drills/scenarios.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 
 describe("Fire drill: slow drain x primary endpoint down", function () {
   this.timeout(60_000);

@@ -5,13 +5,13 @@ import path from "node:path";
 import { expect } from "chai";
 import { type Contract, Wallet, id } from "ethers";
 
-import { type BlockRange, Follower } from "../../src/follower/follower.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { type Finding, Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { type BlockRange, Follower } from "@cordon/keeper/follower/follower.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { type Finding, Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "../support/deploy.js";
-import type { FaultProxy } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const TRANSFER = id("Transfer(address,address,uint256)");
 

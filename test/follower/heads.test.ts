@@ -5,17 +5,17 @@ import path from "node:path";
 import { expect } from "chai";
 import { type Contract, Wallet } from "ethers";
 
-import { largeTransferDetector } from "../../src/detectors/transfers.js";
-import type { Detector } from "../../src/detectors/types.js";
-import { HeadSource } from "../../src/follower/heads.js";
-import { type EndpointConfig } from "../../src/rpc/endpoint.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { Watcher } from "../../src/watcher/watcher.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
+import type { Detector } from "@cordon/keeper/detectors/types.js";
+import { HeadSource } from "@cordon/keeper/follower/heads.js";
+import { type EndpointConfig } from "@cordon/keeper/rpc/endpoint.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { Watcher } from "@cordon/keeper/watcher/watcher.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "../support/deploy.js";
-import type { FaultProxy } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 /** Resolves once `condition` holds, polling every 20 ms; fails after `timeoutMs`. */
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -8,9 +8,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { Contract, Wallet, getAddress } from "ethers";
 
-import { readDeployParams } from "../../src/governance/deploy.js";
-import { ROLES, governanceHubInterface, guardedInterface } from "../../src/governance/abi.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { readDeployParams } from "@cordon/keeper/governance/deploy.js";
+import { ROLES, governanceHubInterface, guardedInterface } from "@cordon/keeper/governance/abi.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "../support/deploy.js";
 import { deploySafe } from "../support/safe.js";
 

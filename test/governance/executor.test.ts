@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { type Contract, Wallet } from "ethers";
 
-import { CordonError } from "../../src/errors.js";
-import { ROLES, governanceHubInterface } from "../../src/governance/abi.js";
-import { DirectExecutor, type GovernanceCall, SafeExecutor, execute } from "../../src/governance/executor.js";
-import { simulate } from "../../src/governance/simulate.js";
-import { exportTransactionBuilderJson, transactionBuilderChecksum } from "../../src/governance/tx-builder.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { ROLES, governanceHubInterface } from "@cordon/keeper/governance/abi.js";
+import { DirectExecutor, type GovernanceCall, SafeExecutor, execute } from "@cordon/keeper/governance/executor.js";
+import { simulate } from "@cordon/keeper/governance/simulate.js";
+import { exportTransactionBuilderJson, transactionBuilderChecksum } from "@cordon/keeper/governance/tx-builder.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { send } from "../support/deploy.js";
 import { type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 import { deploySafe } from "../support/safe.js";

@@ -8,9 +8,9 @@ import {
   verifyAccountProof,
   verifyProof,
   verifyStorageProof,
-} from "../../src/governance/mpt.js";
-import { corrupt } from "../support/fault-proxy.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+} from "@cordon/keeper/governance/mpt.js";
+import { corrupt } from "@cordon/testkit/fault-proxy.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 
 interface ProofAnswer {
   balance: string;

@@ -5,8 +5,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { type Contract, getAddress } from "ethers";
 
-import { ROLES } from "../../src/governance/abi.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { ROLES } from "@cordon/keeper/governance/abi.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { type CliOutcome, chainFingerprint, runCordon, writeTestDeployment } from "../support/cordon-cli.js";
 import { send } from "../support/deploy.js";
 import { E18, type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";

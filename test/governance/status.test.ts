@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { Contract, Wallet } from "ethers";
 
-import { readStatus, renderStatus, scopesOf, statusJson } from "../../src/governance/status.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { readStatus, renderStatus, scopesOf, statusJson } from "@cordon/keeper/governance/status.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { send } from "../support/deploy.js";
 import { E18, type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 

@@ -5,10 +5,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { type Contract, getAddress } from "ethers";
 
-import { ROLES } from "../../src/governance/abi.js";
-import { transactionBuilderChecksum, type TransactionBuilderBatch } from "../../src/governance/tx-builder.js";
+import { ROLES } from "@cordon/keeper/governance/abi.js";
+import { transactionBuilderChecksum, type TransactionBuilderBatch } from "@cordon/keeper/governance/tx-builder.js";
 import { type CliOutcome as Outcome, runCordon } from "../support/cordon-cli.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { send } from "../support/deploy.js";
 import { type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 import { deploySafe } from "../support/safe.js";

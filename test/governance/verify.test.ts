@@ -8,9 +8,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { type VerifyResult, renderVerification, verifyState } from "../../src/governance/verify.js";
-import { CordonError } from "../../src/errors.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { type VerifyResult, renderVerification, verifyState } from "@cordon/keeper/governance/verify.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { send } from "../support/deploy.js";
 import { E18, type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
 

@@ -10,8 +10,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
-import { runKeeper } from "../support/keeper-process.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
+import { runKeeper } from "@cordon/testkit/keeper-process.js";
 import { deploySampleProtocol } from "../support/protocol.js";
 
 const EXAMPLE_ENV = {

@@ -4,18 +4,19 @@
  * and readiness answer; the keeper is killed in the middle of an incident and restarted, and exactly one pause
  * transaction is mined; SIGTERM stops it cleanly.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
 
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "../../src/alerts/index.js";
-import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
-import { freePort } from "../support/hardhat-node.js";
-import { HttpReceiver } from "../support/http-receiver.js";
-import { runKeeper } from "../support/keeper-process.js";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "@cordon/keeper/alerts/index.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
+import { freePort } from "@cordon/testkit/hardhat-node.js";
+import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
+import { keeperCommand, runKeeper } from "@cordon/testkit/keeper-process.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
 const ENV = { CORDON_GUARDIAN_KEY: TEST_KEYS.keeper };
@@ -331,6 +332,38 @@ describe("cordon watch, as a separate process", function () {
     } finally {
       first.child.kill("SIGKILL");
       second?.child.kill("SIGKILL");
+    }
+  });
+
+  it("stops by itself when the wrapper that started it dies without passing SIGTERM on", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const file = path.join(dir, "keeper.yml");
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), await freePort()));
+    // A shell that runs the keeper as its child (not by exec), the way npm and npx do; killing the shell with SIGKILL
+    // leaves the keeper orphaned, still holding the pipes it inherited.
+    const command = keeperCommand()
+      .map((part) => `'${part}'`)
+      .join(" ");
+    const wrapper = spawn("sh", ["-c", `${command} --config '${file}'; echo wrapper-done`], {
+      env: { PATH: process.env.PATH ?? "", ...ENV },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    wrapper.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    wrapper.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const seen = (event: string) =>
+      until(
+        async () => output.includes(`"event":"${event}"`),
+        (ok) => ok,
+        30_000,
+      );
+    try {
+      expect(await seen("network-ready"), `the keeper started:\n${output}`).to.equal(true);
+      wrapper.kill("SIGKILL");
+      expect(await seen("exit"), `the orphaned keeper stopped by itself:\n${output}`).to.equal(true);
+      expect(output).to.match(/"event":"shutdown"/);
+    } finally {
+      wrapper.kill("SIGKILL");
     }
   });
 });

@@ -1,4 +1,4 @@
-import { anvilBinary, startAnvil } from "../support/anvil-node.js";
+import { anvilBinary, startAnvil } from "@cordon/testkit/anvil-node.js";
 import { shouldProveStateOn } from "./proven-state.behaviour.js";
 
 // anvil is an optional dependency (Linux x64 only): elsewhere this suite is skipped, not failed.

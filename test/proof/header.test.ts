@@ -3,8 +3,8 @@ import { Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
 import { bytesToHex } from "@ethereumjs/util";
 import { expect } from "chai";
 
-import { checkHeader, hardforkOf } from "../../src/proof/index.js";
-import { corrupt } from "../support/fault-proxy.js";
+import { checkHeader, hardforkOf } from "@cordon/keeper/proof/index.js";
+import { corrupt } from "@cordon/testkit/fault-proxy.js";
 
 /** A Prague header as a node's eth_getBlockByNumber would serve it (with its hash). */
 function pragueBlock(): Record<string, unknown> & {

@@ -11,7 +11,7 @@ import {
   verifyAccountProof,
   verifyStorageProof,
   verifyStorageProofs,
-} from "../../src/proof/index.js";
+} from "@cordon/keeper/proof/index.js";
 
 const hash = (hex: string) => hexToBytes(keccak256(hex) as `0x${string}`);
 const hexProof = (proof: Uint8Array[]) => proof.map((node) => bytesToHex(node));

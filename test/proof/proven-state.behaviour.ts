@@ -12,13 +12,13 @@ import {
   type ProvenCallResult,
   compareCalls,
   provenCall,
-} from "../../src/proof/index.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { TEST_KEYS } from "../support/chain.js";
+} from "@cordon/keeper/proof/index.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import { FaultProxy, corrupt } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
-import { TamperProxy } from "../support/tamper-proxy.js";
+import { FaultProxy, corrupt } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
+import { TamperProxy } from "@cordon/testkit/tamper-proxy.js";
 
 const E18 = 10n ** 18n;
 const ASSET_A = "0x00000000000000000000000000000000000000a1";

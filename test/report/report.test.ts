@@ -5,12 +5,12 @@ import path from "node:path";
 import { expect } from "chai";
 import type { Contract } from "ethers";
 
-import type { Figures, LaneFigures } from "../../src/report/figures.js";
-import { buildReport, type Report, writeReport } from "../../src/report/report.js";
-import { renderTable } from "../../src/report/render/table.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import type { Figures, LaneFigures } from "@cordon/keeper/report/figures.js";
+import { buildReport, type Report, writeReport } from "@cordon/keeper/report/report.js";
+import { renderTable } from "@cordon/keeper/report/render/table.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { END, HOUR, PAUSE_KEY, T1, T2, T3, T4, buildSampleHistory } from "../support/report-history.js";
 
 describe("Downtime report: a history of five incidents rebuilt from the hub's events and the watcher's store", function () {

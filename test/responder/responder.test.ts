@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { type Contract, Transaction, Wallet, parseUnits } from "ethers";
+import { type Contract, Interface, Transaction, Wallet, parseUnits } from "ethers";
 
-import { CordonError } from "../../src/errors.js";
-import { Responder } from "../../src/responder/responder.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "../support/chain.js";
+import { CordonError } from "@cordon/keeper/errors.js";
+import { Responder } from "@cordon/keeper/responder/responder.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
-import type { FaultProxy } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const { keeper: KEEPER_KEY, outsider: OUTSIDER_KEY } = TEST_KEYS;
 const PAUSE = { kind: "pause", reason: 0x0101 } as const;
@@ -84,6 +84,23 @@ describe("Responder against a real node", function () {
     const second = await r.respond(PAUSE, "critical", "the same drain, seen again");
     expect(second.status).to.equal("skipped");
     expect(await keeperNonce()).to.equal(1);
+  });
+
+  it("does not skip on one endpoint's simulation: the quorum says the hub is open, so it pauses", async function () {
+    // The best endpoint answers every gas estimate with the revert an already-paused hub gives.
+    const alreadyPaused = new Interface(["error CordonInvalidTransition(uint8 from, uint8 to)"]).encodeErrorResult(
+      "CordonInvalidTransition",
+      [1, 1],
+    );
+    proxies[0]!.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused };
+    try {
+      const outcome = await responder().respond(PAUSE, "critical", "drain");
+      expect(outcome.status, outcome.note).to.equal("mined");
+      expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+      expect(await keeperNonce()).to.equal(1);
+    } finally {
+      proxies[0]!.fault = { kind: "none" };
+    }
   });
 
   it("finishes an action decided before a crash, and does not repeat one sent before it", async function () {
@@ -203,6 +220,18 @@ describe("Responder against a real node", function () {
     } catch (error) {
       expect(error).to.be.instanceOf(CordonError);
       expect((error as CordonError).details).to.match(/lacks the guardian role/);
+    }
+    expect(sends()).to.equal(0);
+  });
+
+  it("names the hub's refusal of a scope it does not have (CordonInvalidScopes), and sends nothing", async function () {
+    try {
+      await responder().respond({ kind: "pauseScopes", scopes: 1n << 208n, reason: 0x0101 }, "high", "drain");
+      expect.fail("expected a CordonError");
+    } catch (error) {
+      expect(error).to.be.instanceOf(CordonError);
+      const { message } = error as CordonError;
+      expect(message, message).to.include("the hub would refuse the keeper's transaction: CordonInvalidScopes");
     }
     expect(sends()).to.equal(0);
   });

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Endpoint } from "../../src/rpc/endpoint.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Endpoint } from "@cordon/keeper/rpc/endpoint.js";
 import {
   NoHealthyEndpointError,
   QuorumNotReachedError,
@@ -10,10 +10,10 @@ import {
   RpcRateLimitedError,
   RpcResponseError,
   RpcTimeoutError,
-} from "../../src/rpc/errors.js";
-import { TEST_KEYS } from "../support/chain.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+} from "@cordon/keeper/rpc/errors.js";
+import { TEST_KEYS } from "@cordon/testkit/chain.js";
+import { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { type HardhatNode, startHardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const TEST_KEY = TEST_KEYS.deployer;
 
@@ -62,6 +62,27 @@ describe("RpcPool against a real node through fault-injecting proxies", function
     const health = await p.refresh();
     expect(health.map((h) => h.status)).to.deep.equal(["healthy", "healthy", "healthy"]);
     expect(p.agreedHead?.hash).to.equal((await head()).hash);
+  });
+
+  it("does not prefer an endpoint that claims a head no quorum has reached, whatever else it says", async function () {
+    await mine(2);
+    const p = pool();
+    const address = new Wallet(TEST_KEY).address;
+    const truth = await node.rpc<string>("eth_getBalance", [address, "latest"]);
+    // c claims to be 5 blocks ahead and lies about balances: preferred first, its lie would decide every read.
+    c.fault = { kind: "ahead", by: 5, lieIn: ["eth_getBalance"] };
+    const health = await p.refresh();
+    const claimed = health.find((h) => h.name === "c")!;
+    expect(claimed.status, claimed.reason).to.equal("ahead");
+    expect(claimed.reason).to.match(/unconfirmed until a quorum reaches it/);
+    expect(p.healthy().map((e) => e.name)).to.have.members(["a", "b"]);
+    expect(p.agreedHead?.hash).to.equal((await head()).hash);
+    for (let i = 0; i < 5; i++) expect(await p.request<string>("eth_getBalance", [address, "latest"])).to.equal(truth);
+
+    // Once it stops claiming what nobody else has, it is back in rotation.
+    c.fault = { kind: "none" };
+    await p.refresh();
+    expect(p.health().find((h) => h.name === "c")?.status).to.equal("healthy");
   });
 
   it("takes a dead endpoint out of rotation and keeps answering through the others", async function () {

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 
-import { Endpoint } from "../../src/rpc/endpoint.js";
-import { RpcGarbageError, RpcResponseError, RpcTimeoutError, RpcTransportError } from "../../src/rpc/errors.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { FaultProxy } from "../support/fault-proxy.js";
-import { type HardhatNode, startHardhatNode } from "../support/hardhat-node.js";
+import { Endpoint } from "@cordon/keeper/rpc/endpoint.js";
+import { RpcGarbageError, RpcResponseError, RpcTimeoutError, RpcTransportError } from "@cordon/keeper/rpc/errors.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { type HardhatNode, startHardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 /** Resolves once `condition` holds, polling every 20 ms; fails after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { Store, type StoredBlock } from "../../src/store/store.js";
+import { Store, type StoredBlock } from "@cordon/keeper/store/store.js";
 
 const block = (n: number, fork = "a"): StoredBlock => ({
   number: n,

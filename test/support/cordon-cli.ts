@@ -9,8 +9,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import type { Deployment } from "../../src/governance/deployments.js";
-import type { TestChain } from "./chain.js";
+import type { Deployment } from "@cordon/keeper/governance/deployments.js";
+import type { TestChain } from "@cordon/testkit/chain.js";
 
 const require = createRequire(import.meta.url);
 const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");

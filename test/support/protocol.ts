@@ -4,7 +4,7 @@
  */
 import { type Contract, Wallet } from "ethers";
 
-import { TEST_KEYS, type TestChain } from "./chain.js";
+import { TEST_KEYS, type TestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "./deploy.js";
 
 export const E18 = 10n ** 18n;

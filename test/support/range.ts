@@ -1,7 +1,7 @@
 /** A one-block range as the follower would hand it to detectors, built from a real node's block. */
-import type { BlockRange } from "../../src/follower/follower.js";
-import { parseHead } from "../../src/rpc/endpoint.js";
-import type { HardhatNode } from "./hardhat-node.js";
+import type { BlockRange } from "@cordon/keeper/follower/follower.js";
+import { parseHead } from "@cordon/keeper/rpc/endpoint.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 /** Block `number` (default: the latest) as a range with no logs: for detectors that read state, not logs. */
 export async function blockRange(node: HardhatNode, number?: number): Promise<BlockRange> {

@@ -12,8 +12,8 @@ import path from "node:path";
 
 import type { Contract, Wallet } from "ethers";
 
-import { Store } from "../../src/store/store.js";
-import { TEST_KEYS, type TestChain } from "./chain.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { TEST_KEYS, type TestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "./deploy.js";
 
 const E18 = 10n ** 18n;

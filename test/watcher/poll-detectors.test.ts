@@ -1,10 +1,10 @@
 import { expect } from "chai";
 
-import { rpcDivergenceDetector } from "../../src/detectors/rpc-divergence.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { Watcher } from "../../src/watcher/watcher.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import { rpcDivergenceDetector } from "@cordon/keeper/detectors/rpc-divergence.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { Watcher } from "@cordon/keeper/watcher/watcher.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 
 describe("Watcher: poll detectors", function () {
   this.timeout(60_000);

@@ -5,16 +5,16 @@ import path from "node:path";
 import { expect } from "chai";
 import { parseEther } from "ethers";
 
-import { invariantDetector } from "../../src/detectors/invariant.js";
-import { largeTransferDetector } from "../../src/detectors/transfers.js";
-import { Responder } from "../../src/responder/responder.js";
-import { RpcPool } from "../../src/rpc/pool.js";
-import { Store } from "../../src/store/store.js";
-import { Watcher } from "../../src/watcher/watcher.js";
-import { type TestChain, startTestChain } from "../support/chain.js";
+import { invariantDetector } from "@cordon/keeper/detectors/invariant.js";
+import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
+import { Responder } from "@cordon/keeper/responder/responder.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { Store } from "@cordon/keeper/store/store.js";
+import { Watcher } from "@cordon/keeper/watcher/watcher.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploySampleProtocol, E18 } from "../support/protocol.js";
-import type { Fault, FaultProxy } from "../support/fault-proxy.js";
-import type { HardhatNode } from "../support/hardhat-node.js";
+import type { Fault, FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 /** What the primary endpoint does during the run; the two backups answer honestly. */
 const FAULTS: { name: string; fault: (head: number) => Fault }[] = [

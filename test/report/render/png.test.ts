@@ -4,10 +4,10 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { decodePng, findChromium, svgSize, svgToPng } from "../../../src/report/render/png.js";
-import { buildReport, writeReport } from "../../../src/report/report.js";
-import { RpcPool } from "../../../src/rpc/pool.js";
-import { type TestChain, startTestChain } from "../../support/chain.js";
+import { decodePng, findChromium, svgSize, svgToPng } from "@cordon/keeper/report/render/png.js";
+import { buildReport, writeReport } from "@cordon/keeper/report/report.js";
+import { RpcPool } from "@cordon/keeper/rpc/pool.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { buildSampleHistory, type SampleHistory } from "../../support/report-history.js";
 
 describe("Downtime report timeline: the SVG renders in headless Chromium", function () {

@@ -4,8 +4,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { runReport } from "../../../tasks/actions/report.js";
-import { type TestChain, startTestChain } from "../../support/chain.js";
+import { runReport } from "@cordon/hardhat/actions/report.js";
+import { type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { END, T3, buildSampleHistory, type SampleHistory } from "../../support/report-history.js";
 
 describe("cordon report (task action): options as strings, files written, table printed", function () {

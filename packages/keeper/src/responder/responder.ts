@@ -1,0 +1,374 @@
+/**
+ * Acts on findings with the pause-only guardian key: pauses the configured scope through the hub (or calls the
+ * permissionless invariant trip). Skips when the hub is already paused; writes the intent to the store's outbox
+ * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
+ * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
+ */
+import { Transaction, type Wallet } from "ethers";
+
+import { hubInterface } from "../contracts/abi.js";
+import { type HubSyncView, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
+import { CordonError } from "../errors.js";
+import type { Response } from "../detectors/types.js";
+import { RpcResponseError } from "../rpc/errors.js";
+import type { RpcPool } from "../rpc/pool.js";
+import type { Severity } from "../domain/types.js";
+import type { OutboxEntry, Store } from "../store/store.js";
+
+export interface ResponderOptions {
+  pool: RpcPool;
+  store: Store;
+  /** The guardian hub. */
+  hub: string;
+  /** The pause-only guardian key (no provider needed: the pool sends). */
+  wallet: Wallet;
+  chainId: bigint;
+  /** The highest maxFeePerGas (wei) for ordinary findings. */
+  feeCeiling: bigint;
+  /** The highest maxFeePerGas (wei) for critical findings. */
+  emergencyFeeCeiling: bigint;
+  /** How long to wait for a transaction before replacing it with higher fees. Default 3,000 ms. */
+  replaceAfterMs?: number;
+  /** How long to keep trying before giving up on an action (it stays in the outbox). Default 120,000 ms. */
+  giveUpAfterMs?: number;
+  /** Receives one line per decision. */
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export type ActionStatus = "mined" | "skipped" | "failed";
+
+export interface ActionOutcome {
+  status: ActionStatus;
+  key: string;
+  txHash?: string;
+  blockNumber?: number;
+  attempts: number;
+  note?: string;
+}
+
+const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
+const BUMP_DENOMINATOR = 1000n;
+/** The reverts that mean "the hub is already there": a pause of what is paused, a trip while the invariant holds. */
+const NOTHING_TO_DO: ReadonlySet<string> = new Set(["CordonInvalidTransition", "CordonInvariantsHold"]);
+/** The gas limit when the action must go ahead and no endpoint would estimate it: the hub's pause of many contracts. */
+const FALLBACK_GAS = 3_000_000n;
+
+export class Responder {
+  private readonly replaceAfterMs: number;
+  private readonly giveUpAfterMs: number;
+  private localNonce: number | undefined;
+
+  constructor(private readonly options: ResponderOptions) {
+    this.replaceAfterMs = options.replaceAfterMs ?? 3_000;
+    this.giveUpAfterMs = options.giveUpAfterMs ?? 120_000;
+  }
+
+  /** Acts on `response` unless the hub already is where it would put it. */
+  async respond(response: Response, severity: Severity, why: string): Promise<ActionOutcome> {
+    const sync = await this.readSync();
+    const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
+    if (isAlreadyDone(response, sync)) {
+      this.log("skip", { key, why: "the hub is already paused there" });
+      return { status: "skipped", key, attempts: 0, note: "already paused" };
+    }
+    const action = {
+      ...response,
+      ...(response.kind === "pauseScopes" ? { scopes: response.scopes.toString() } : {}),
+      severity,
+      why,
+      from: this.options.wallet.address,
+    };
+    const { store } = this.options;
+    let { entry, created } = store.intend(key, action);
+    if (!created && (entry.status === "mined" || entry.status === "skipped")) {
+      // Done before, yet the hub is not paused there now. If the transaction that acted is still on the chain, the
+      // hub was reopened since (nothing to repeat); if a reorg took it (or the pause it skipped for), act again.
+      const onChain = entry.txHash === undefined ? undefined : await this.findReceipt([entry.txHash]);
+      if (entry.status === "mined" && onChain !== undefined) {
+        return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
+      }
+      this.log("act-again", {
+        key,
+        why: `the ${entry.status === "mined" ? "pause" : "pause it skipped for"} was reorged out`,
+      });
+      store.update(key, { status: "pending", note: "reorged out; acting again" });
+      entry = store.outboxEntry(key)!;
+      created = false;
+    }
+    return await this.drive(entry, response, severity === "critical");
+  }
+
+  /** After a restart: finishes every action of this hub and key that the outbox holds as pending or sent. */
+  async resumeUnfinished(): Promise<ActionOutcome[]> {
+    const outcomes: ActionOutcome[] = [];
+    const hub = this.options.hub.toLowerCase();
+    const mine = (entry: OutboxEntry) =>
+      entry.key.split(":")[1] === hub &&
+      (entry.action.from === undefined || entry.action.from === this.options.wallet.address);
+    for (const entry of this.options.store.unfinished().filter(mine)) {
+      const response = entry.action as unknown as Response & { severity?: Severity };
+      outcomes.push(await this.drive(entry, normalize(response), response.severity === "critical"));
+    }
+    return outcomes;
+  }
+
+  private async drive(entry: OutboxEntry, response: Response, critical: boolean): Promise<ActionOutcome> {
+    const { store, pool, wallet } = this.options;
+    const key = entry.key;
+    const data = encode(response);
+    const sent: string[] = entry.txHash === undefined ? [] : [entry.txHash];
+    let nonce = entry.nonce;
+    let attempts = entry.attempts;
+    const deadline = Date.now() + this.giveUpAfterMs;
+
+    // A transaction sent before a crash may have been mined meanwhile.
+    const earlier = await this.findReceipt(sent);
+    if (earlier !== undefined) return this.finish(key, earlier, attempts);
+
+    const gasLimit = await this.simulate(data, response);
+    if (gasLimit === undefined) {
+      store.update(key, { status: "skipped", note: "the hub is already paused (simulation)" });
+      return { status: "skipped", key, attempts, note: "already paused" };
+    }
+    let [maxFee, priority] = await this.initialFees(critical);
+    const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
+
+    while (Date.now() < deadline) {
+      if (nonce === undefined) nonce = await this.nextNonce();
+      const raw = await wallet.signTransaction({
+        to: this.options.hub,
+        data,
+        nonce,
+        gasLimit,
+        maxFeePerGas: maxFee,
+        maxPriorityFeePerGas: priority,
+        chainId: this.options.chainId,
+        type: 2,
+      });
+      // Recorded before it is sent: a keeper killed during the broadcast knows, after a restart, which transaction
+      // and nonce may be out there, and replaces it rather than sending a second one with the next nonce.
+      const hash = Transaction.from(raw).hash!;
+      sent.push(hash);
+      attempts += 1;
+      store.update(key, { status: "sent", txHash: hash, nonce, attempt: true });
+      const broadcast = await pool.broadcast(raw);
+      this.log("sent", { key, tx: broadcast.hash, nonce, maxFee: String(maxFee), accepted: broadcast.accepted });
+
+      const waitUntil = Date.now() + this.replaceAfterMs;
+      while (Date.now() < waitUntil) {
+        const receipt = await this.findReceipt(sent);
+        if (receipt !== undefined) {
+          this.localNonce = nonce + 1;
+          return this.finish(key, receipt, attempts);
+        }
+        // Our nonce was used by another transaction of this key: re-decide with a fresh nonce.
+        if ((await this.chainNonce("latest")) > nonce) {
+          const receiptAgain = await this.findReceipt(sent);
+          if (receiptAgain !== undefined) return this.finish(key, receiptAgain, attempts);
+          this.log("nonce-taken", { key, nonce });
+          if (isAlreadyDone(response, await this.readSync())) {
+            store.update(key, { status: "skipped", note: "paused by someone else" });
+            return { status: "skipped", key, attempts, note: "paused by someone else" };
+          }
+          nonce = undefined;
+          this.localNonce = undefined;
+          break;
+        }
+        await sleep(200);
+      }
+      if (nonce !== undefined) {
+        // Not mined in time: replace it with higher fees (same nonce), up to the ceiling.
+        maxFee = min(ceiling, (maxFee * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
+        priority = min(maxFee, (priority * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
+      }
+    }
+    store.update(key, { status: "failed", note: `not mined within ${this.giveUpAfterMs} ms` });
+    return { status: "failed", key, attempts, note: "not mined in time" };
+  }
+
+  private finish(key: string, receipt: { hash: string; status: string; blockNumber: string }, attempts: number) {
+    const ok = receipt.status === "0x1";
+    this.options.store.update(key, {
+      status: ok ? "mined" : "failed",
+      txHash: receipt.hash,
+      note: ok ? undefined : "reverted",
+    });
+    this.log(ok ? "mined" : "reverted", { key, tx: receipt.hash, block: Number(receipt.blockNumber) });
+    return {
+      status: ok ? ("mined" as const) : ("failed" as const),
+      key,
+      txHash: receipt.hash,
+      blockNumber: Number(receipt.blockNumber),
+      attempts,
+    };
+  }
+
+  /**
+   * Estimates gas; undefined if the call would revert because the hub is already where the action would put it. A
+   * simulation that says "nothing to do" is one endpoint's word: it decides nothing until a quorum of endpoints
+   * simulates the same and, for a pause, a quorum read of the hub confirms it. Otherwise the action goes ahead with
+   * the gas the other endpoints estimate (a revert on-chain costs gas; a skipped pause can cost the protocol).
+   */
+  private async simulate(data: string, response: Response): Promise<bigint | undefined> {
+    const call = { from: this.options.wallet.address, to: this.options.hub, data };
+    try {
+      const estimate = await this.options.pool.request<string>("eth_estimateGas", [call]);
+      return (BigInt(estimate) * 13n) / 10n;
+    } catch (error) {
+      if (!(error instanceof RpcResponseError)) throw error;
+      const reason = decodeRevert(error.data);
+      if (reason === undefined || !NOTHING_TO_DO.has(reason)) throw refusal(error, reason, this.options.wallet.address);
+      return await this.confirmNothingToDo(call, response, error.endpoint, reason);
+    }
+  }
+
+  /** Asks every endpoint to simulate `call`; skips (undefined) only when a quorum of them and of the hub agree. */
+  private async confirmNothingToDo(
+    call: { from: string; to: string; data: string },
+    response: Response,
+    first: string,
+    firstReason: string,
+  ): Promise<bigint | undefined> {
+    const { pool } = this.options;
+    const votes = await Promise.all(
+      pool.endpoints
+        .filter((e) => e.name !== first)
+        .map(async (endpoint) => {
+          try {
+            return { endpoint: endpoint.name, gas: BigInt(await endpoint.request<string>("eth_estimateGas", [call])) };
+          } catch (error) {
+            const reason = error instanceof RpcResponseError ? decodeRevert(error.data) : undefined;
+            return { endpoint: endpoint.name, reason: reason ?? (error as Error).message.split("\n")[0] };
+          }
+        }),
+    );
+    const saying = [first, ...votes.filter((v) => v.reason === firstReason).map((v) => v.endpoint)];
+    let hubAgrees = response.kind === "tripOnInvariant";
+    if (!hubAgrees) {
+      try {
+        hubAgrees = isAlreadyDone(response, await this.readSync());
+      } catch {
+        hubAgrees = false; // no quorum on the hub's state: nothing confirms the skip
+      }
+    }
+    if (saying.length >= pool.quorum && hubAgrees) return undefined;
+    const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
+    this.log("simulation-disputed", {
+      why: `${saying.join(", ")} simulated ${firstReason} (nothing to do), which a quorum does not confirm: acting anyway`,
+      endpoints: saying,
+      others: votes.map((v) => ({ endpoint: v.endpoint, ...(v.gas === undefined ? { reason: v.reason } : {}) })),
+    });
+    if (estimates.length === 0) return FALLBACK_GAS;
+    return (estimates.reduce((a, b) => (a > b ? a : b)) * 13n) / 10n;
+  }
+
+  private async initialFees(critical: boolean): Promise<[bigint, bigint]> {
+    const block = await this.options.pool.request<{ baseFeePerGas?: string }>("eth_getBlockByNumber", [
+      "latest",
+      false,
+    ]);
+    const base = BigInt(block.baseFeePerGas ?? "0x0");
+    const priority = critical ? 3_000_000_000n : 1_500_000_000n;
+    const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
+    return [min(ceiling, base * 2n + priority), min(ceiling, priority)];
+  }
+
+  /**
+   * The next nonce: the chain's count of mined transactions, or one above the last transaction this responder got
+   * mined if the node has not counted it yet. Not the pending count: another keeper sharing this key may have the same
+   * action pending at that nonce, and sending at the same nonce makes the two one transaction (identical, or a
+   * replacement) instead of two. Actions of one responder run one at a time, so none of its own is pending here. The
+   * floor is dropped when the chain's count is below it (a reorg took a mined transaction): the gap would never fill.
+   */
+  private async nextNonce(): Promise<number> {
+    const latest = await this.chainNonce("latest");
+    if (this.localNonce !== undefined && latest < this.localNonce) this.localNonce = undefined;
+    this.localNonce = Math.max(this.localNonce ?? 0, latest);
+    return this.localNonce;
+  }
+
+  private async chainNonce(tag: "latest" | "pending"): Promise<number> {
+    return Number(
+      await this.options.pool.request<string>("eth_getTransactionCount", [this.options.wallet.address, tag]),
+    );
+  }
+
+  private async findReceipt(
+    hashes: string[],
+  ): Promise<{ hash: string; status: string; blockNumber: string } | undefined> {
+    for (const hash of hashes) {
+      const receipt = await this.options.pool.request<{ status: string; blockNumber: string } | null>(
+        "eth_getTransactionReceipt",
+        [hash],
+      );
+      if (receipt !== null) return { ...receipt, hash };
+    }
+    return undefined;
+  }
+
+  private async readSync(): Promise<HubSyncView> {
+    return await readHubSync(this.options.pool, this.options.hub);
+  }
+
+  private log(event: string, fields: Record<string, unknown>): void {
+    this.options.log?.(event, fields);
+  }
+}
+
+function target(response: Response): string {
+  if (response.kind === "pause") return "protocol";
+  if (response.kind === "pauseScopes") return `scopes-${response.scopes.toString(16)}`;
+  return `invariant-${response.target.toLowerCase()}`;
+}
+
+function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
+  if (sync.state !== STATE_ACTIVE) return true; // Paused, Recovery or Shutdown: nothing left to pause
+  if (response.kind !== "pauseScopes") return false;
+  const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
+  return (response.scopes & ~paused) === 0n;
+}
+
+function encode(response: Response): string {
+  if (response.kind === "pause") return hubInterface.encodeFunctionData("pause", [response.reason]);
+  if (response.kind === "pauseScopes") {
+    return hubInterface.encodeFunctionData("pauseScopes", [response.scopes, response.reason]);
+  }
+  return hubInterface.encodeFunctionData("tripOnInvariant", [response.target]);
+}
+
+/** Outbox entries are JSON: scopes come back as strings. */
+function normalize(response: Response): Response {
+  if (response.kind === "pauseScopes") return { ...response, scopes: BigInt(response.scopes) };
+  return response;
+}
+
+function decodeRevert(data: unknown): string | undefined {
+  if (typeof data === "object" && data !== null && "data" in data) data = (data as { data: unknown }).data;
+  if (typeof data !== "string" || !data.startsWith("0x") || data.length < 10) return undefined;
+  try {
+    return hubInterface.parseError(data)?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hub would refuse the keeper's transaction for a reason that is not "already done": what to do about it. */
+function refusal(error: RpcResponseError, reason: string | undefined, keeper: string): CordonError {
+  return new CordonError(`the hub would refuse the keeper's transaction: ${reason ?? error.rpcMessage}`, {
+    cause: error,
+    details:
+      reason === "AccessControlUnauthorizedAccount"
+        ? `${keeper} lacks the guardian role: governance must grant it`
+        : reason === "CordonGuardianCooldown"
+          ? "guardians are in cooldown after an unconfirmed pause: governance can lift it"
+          : undefined,
+  });
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
