@@ -52,9 +52,15 @@ describe("governance/verify: state proven with eth_getProof, endpoints checked a
     const [current] = (await protocol.hub.getFunction("currentDigest")()) as [string];
     expect(result.current).to.equal(current);
     expect(result.contracts).to.deep.equal([
-      { address: protocol.vault.target, digest: await protocol.vault.getFunction("stateDigest")(), proven: true },
+      {
+        address: protocol.vault.target,
+        digest: await protocol.vault.getFunction("stateDigest")(),
+        invariant: await protocol.vault.getFunction("checkInvariants")(),
+        proven: true,
+      },
     ]);
     expect(result.matches).to.equal(true);
+    expect(result.verdict).to.equal("matches");
     expect(result.liars.size).to.equal(0);
     for (const name of ["a", "b", "c"]) expect(cells(result, name).every((s) => s === "ok")).to.equal(true);
     const table = renderVerification(result);

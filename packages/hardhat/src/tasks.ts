@@ -191,7 +191,7 @@ export const cordonTasks = [
 
   task(
     ["cordon", "verify-state"],
-    "Prove the checkpoint and the state now with eth_getProof against a block a quorum of endpoints agrees on; name any endpoint that lies. Example: npx hardhat --network mainnet cordon verify-state --rpc https://rpc-a.example,https://rpc-b.example",
+    "Prove the checkpoint and the state now against a block header a quorum agrees on (or --block-hash): eth_getProof for the hub, verified execution of every protected contract's digest and invariants; name any endpoint that lies. Example: npx hardhat --network mainnet cordon verify-state --rpc https://rpc-a.example,https://rpc-b.example",
   )
     .addOption({
       name: "rpc",
@@ -203,6 +203,12 @@ export const cordonTasks = [
       description: "The checkpoint to compare the state with (default: the latest)",
       defaultValue: "",
     })
+    .addOption({
+      name: "blockHash",
+      description: "Verify at this block, trusted by its hash (default: the newest block a quorum agrees on)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "json", description: "Print the result as JSON: block, trust, each contract, each endpoint" })
     .setAction(() => import("./actions/verify-state.js"))
     .build(),
 

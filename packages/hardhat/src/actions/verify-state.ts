@@ -7,11 +7,11 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { CordonError } from "@cordon/keeper/errors.js";
-import { renderVerification, verifyState } from "@cordon/keeper/governance/verify.js";
+import { renderVerification, verificationJson, verifyState } from "@cordon/keeper/governance/verify.js";
 import { connect, run } from "./common.js";
 
 export default async function verify(
-  args: { rpc: string; checkpoint: string },
+  args: { rpc: string; checkpoint: string; blockHash: string; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ): Promise<void> {
   await run(async () => {
@@ -34,14 +34,21 @@ export default async function verify(
         details: "see `npx hardhat cordon status` for the latest checkpoint",
       });
     }
+    if (args.blockHash !== "" && !/^0x[0-9a-fA-F]{64}$/.test(args.blockHash)) {
+      throw new CordonError(`--block-hash must be a 32-byte hex block hash, not "${args.blockHash}"`);
+    }
     // Origins only: a provider's API key usually sits in the path or the query.
-    for (const e of endpoints) process.stdout.write(`${e.name} = ${new URL(e.url).origin}\n`);
+    if (!args.json) for (const e of endpoints) process.stdout.write(`${e.name} = ${new URL(e.url).origin}\n`);
     const result = await verifyState({
       endpoints,
       hub: deployment.hub,
       checkpoint: args.checkpoint === "" ? undefined : BigInt(args.checkpoint),
+      blockHash: args.blockHash === "" ? undefined : args.blockHash,
     });
-    process.stdout.write(renderVerification(result));
+    if (args.json) {
+      const origins = Object.fromEntries(endpoints.map((e) => [e.name, new URL(e.url).origin]));
+      process.stdout.write(`${JSON.stringify({ ...(verificationJson(result) as object), origins }, null, 2)}\n`);
+    } else process.stdout.write(renderVerification(result));
     return result.matches && result.liars.size === 0 ? 0 : 1;
   });
 }

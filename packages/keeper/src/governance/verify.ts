@@ -20,6 +20,10 @@ import type { EndpointConfig, Endpoint } from "../rpc/endpoint.js";
 import { RpcPool, hexNumber } from "../rpc/pool.js";
 import { governanceHubInterface } from "./abi.js";
 import { InvalidProofError, verifyAccountProof, verifyStorageProof } from "./mpt.js";
+import { BlockProver } from "../proof/call.js";
+import { NotProvenError } from "../proof/errors.js";
+import { type TrustedBlock, trustedBlock } from "../proof/header.js";
+import { EndpointLedger, type EndpointRecord } from "../proof/ledger.js";
 
 /** CordonHub's storage: after AccessControl (0), AccessControlEnumerable (1) and EIP712's two strings (2, 3). */
 export const HUB_SLOTS = {
@@ -75,6 +79,8 @@ export interface VerifyOptions {
   checkpoint?: bigint;
   /** How many endpoints must agree on the block. Default: a majority. */
   quorum?: number;
+  /** A block hash the user trusts: the state is verified at that block, whatever the endpoints agree on. */
+  blockHash?: string;
 }
 
 /** One endpoint's answer to a check: it matches the proven value, differs (a lie), or the endpoint failed. */
@@ -90,15 +96,33 @@ export interface Check {
   cells: Record<string, Cell>;
 }
 
+/** A protected contract's state at the block: its digest and invariant code, proven by verified execution. */
+export interface ProtectedState {
+  address: string;
+  /** The proven `stateDigest()` (undefined when not proven). */
+  digest: string | undefined;
+  /** The proven `checkInvariants()` code (undefined when not proven or when the call reverts). */
+  invariant: bigint | undefined;
+  proven: boolean;
+  /** Why it is not proven. */
+  reason?: string;
+}
+
 export interface VerifyResult {
   endpoints: string[];
   block: { number: number; hash: string; stateRoot: string; agreed: string[] };
   checkpoint: { id: bigint; digest: string };
   /** The combined digest of the protected contracts now, recomputed from proven storage. */
   current: string;
-  contracts: { address: string; digest: string; proven: boolean }[];
-  /** Whether the state now is the checkpoint's state. */
+  contracts: ProtectedState[];
+  /** Whether the state now is the checkpoint's state (false when it is not proven). */
   matches: boolean;
+  /** `not-proven`: some protected contract's digest could not be proven, so nothing is claimed about the state. */
+  verdict: "matches" | "differs" | "not-proven";
+  /** What is trusted (the header, and why) and what is proven (everything below it). */
+  trust: { header: string; proven: string };
+  /** What each endpoint served to the proven calls (proofs, code, headers, eth_call answers). */
+  endpointRecords: Record<string, EndpointRecord>;
   checks: Check[];
   /** Each endpoint that answered something other than the proven value, with what it got wrong. */
   liars: Map<string, string[]>;
@@ -135,7 +159,7 @@ async function askAll<T>(endpoints: Endpoint[], method: string, params: unknown[
 export async function verifyState(options: VerifyOptions): Promise<VerifyResult> {
   const pool = new RpcPool({ endpoints: options.endpoints, quorum: options.quorum, graceMs: 1_000 });
   try {
-    return await new Verification(pool, getAddress(options.hub)).run(options.checkpoint);
+    return await new Verification(pool, getAddress(options.hub), options.blockHash).run(options.checkpoint);
   } finally {
     pool.close();
   }
@@ -146,11 +170,17 @@ class Verification {
   readonly liars = new Map<string, string[]>();
   private tag = "latest";
   private stateRoot = "";
+  private trusted!: TrustedBlock;
+  private prover!: BlockProver;
+  readonly ledger: EndpointLedger;
 
   constructor(
     readonly pool: RpcPool,
     readonly hub: string,
-  ) {}
+    readonly blockHash?: string,
+  ) {
+    this.ledger = new EndpointLedger(pool.endpoints.map((e) => e.name));
+  }
 
   get names(): string[] {
     return this.pool.endpoints.map((e) => e.name);
@@ -213,61 +243,62 @@ class Verification {
     const checkpointDigest = word(checkpointWord!);
     const protectedAddresses = protectedWords.map((w) => getAddress(toBeHex(w, 20)));
 
-    const contracts: { address: string; digest: string; proven: boolean }[] = [];
+    const contracts: ProtectedState[] = [];
     for (const address of protectedAddresses) contracts.push(await this.protectedDigest(address));
-    const current = combineDigests(contracts);
+    const allProven = contracts.every((c) => c.proven);
+    const current = allProven ? combineDigests(contracts as { address: string; digest: string }[]) : "not proven";
 
     await this.checkHubCalls(id, latestId!, checkpointDigest, protectedAddresses, current, contracts);
+    for (const [name, lies] of this.ledger.liars()) {
+      for (const lie of lies) if (!(this.liars.get(name) ?? []).includes(lie)) this.lied(name, lie);
+    }
     return {
       endpoints: this.names,
       block,
       checkpoint: { id, digest: checkpointDigest },
       current,
       contracts,
-      matches: current === checkpointDigest,
+      matches: allProven && current === checkpointDigest,
+      verdict: !allProven ? "not-proven" : current === checkpointDigest ? "matches" : "differs",
+      trust: {
+        header:
+          this.trusted.trust === "pinned"
+            ? `the header of block ${block.number} (${block.hash}), pinned by its hash; served by ${this.trusted.agreed.join(", ")}`
+            : `the header of block ${block.number} (${block.hash}), served by a quorum: ${this.trusted.agreed.join(", ")}; its hash recomputed from its fields`,
+        proven:
+          `everything else, against state root ${block.stateRoot}: the hub's checkpoint and protected list (storage proofs), ` +
+          "each protected contract's stateDigest() and checkInvariants() (executed locally on proven accounts, code and storage)",
+      },
+      endpointRecords: this.ledger.report(),
       checks: this.checks,
       liars: this.liars,
     };
   }
 
-  /** The block a quorum agrees on (pool.agreedHead), and its state root as a quorum of endpoints reports it. */
+  /**
+   * The trusted block (src/proof/header.ts: a quorum serving the same header, whose hash is recomputed from its
+   * fields, or the pinned hash), then each endpoint's own answer for it compared with the trusted hash and root.
+   */
   private async agreeOnBlock(): Promise<VerifyResult["block"]> {
-    await this.pool.refresh();
-    const head = this.pool.agreedHead;
-    if (head === undefined) {
-      const health = this.pool.health().map((h) => `${h.name}: ${h.status}${h.reason ? ` (${h.reason})` : ""}`);
-      throw new CordonError(`no ${this.pool.quorum} endpoints agree on a block`, {
-        details: `${health.join("; ")}. Give more endpoints with --rpc, or fix the failing ones`,
-      });
-    }
-    this.tag = hexNumber(head.number);
+    this.trusted = await trustedBlock(this.pool, this.ledger, { blockHash: this.blockHash });
+    this.prover = new BlockProver(this.pool, this.trusted, this.ledger, { audit: true });
+    const { number, hash, stateRoot } = this.trusted;
+    this.tag = hexNumber(number);
+    this.stateRoot = stateRoot;
     const answers = await askAll<{ hash: string; stateRoot: string } | null>(
       this.pool.endpoints,
       "eth_getBlockByNumber",
       [this.tag, false],
     );
-    const groups = new Map<string, string[]>();
-    for (const [name, answer] of answers) {
-      if (!answer.ok || answer.value === null) continue;
-      const key = `${answer.value.hash}:${answer.value.stateRoot}`;
-      groups.set(key, [...(groups.get(key) ?? []), name]);
-    }
-    const best = [...groups].sort((a, b) => b[1].length - a[1].length)[0];
-    if (best === undefined || best[1].length < this.pool.quorum) {
-      throw new CordonError(`no ${this.pool.quorum} endpoints agree on the state root of block ${head.number}`, {
-        details: [...groups].map(([key, names]) => `${names.join(", ")}: ${key}`).join("; ") || "none answered",
-      });
-    }
-    const [hash, stateRoot] = best[0].split(":") as [string, string];
-    this.stateRoot = stateRoot;
+    const expected = `${hash}:${stateRoot}`;
     this.check(
-      `block ${head.number} hash and state root`,
-      `${hash}:${stateRoot}`,
+      `block ${number} hash and state root`,
+      expected,
       answers,
-      (b) => b !== null && `${b.hash}:${b.stateRoot}` === best[0],
+      (b) => b !== null && `${b.hash}:${b.stateRoot}`.toLowerCase() === expected,
       (b) => (b === null ? "no block" : `state root ${b.stateRoot}`),
     );
-    return { number: head.number, hash, stateRoot, agreed: best[1] };
+    return { number: Number(number), hash, stateRoot, agreed: this.trusted.agreed };
   }
 
   /**
@@ -340,39 +371,72 @@ class Verification {
     return askAll<string>(this.pool.endpoints, "eth_call", [{ to, data }, this.tag]);
   }
 
-  /** A protected contract's digest: recomputed from proven storage for a CordonVault, else a quorum's answer. */
-  private async protectedDigest(address: string): Promise<{ address: string; digest: string; proven: boolean }> {
-    const digests = await this.call(address, vaultInterface.encodeFunctionData("stateDigest"));
-    const assets = await this.call(address, vaultInterface.encodeFunctionData("asset"));
-    const asset = this.quorumValue(assets);
+  /**
+   * A protected contract's `stateDigest()` and `checkInvariants()`, proven by verified execution (src/proof/call.ts),
+   * whatever its storage layout; each endpoint's own eth_call of them is compared with the proven result. For a
+   * CordonVault the slots its digest is built from are also compared across endpoints' eth_getStorageAt.
+   */
+  private async protectedDigest(address: string): Promise<ProtectedState> {
+    const digestData = vaultInterface.encodeFunctionData("stateDigest");
+    const invariantData = vaultInterface.encodeFunctionData("checkInvariants");
+    const [digests, invariants] = await Promise.all([
+      this.call(address, digestData),
+      this.call(address, invariantData),
+    ]);
     let digest: string | undefined;
-    if (asset !== undefined) {
-      const assetAddress = getAddress(vaultInterface.decodeFunctionResult("asset", asset)[0] as string);
-      const [supply, queued, booked] = await this.prove("vault", address, [
-        ["totalSupply", VAULT_SLOTS.totalSupply],
-        [`queuedOutstanding[${assetAddress}]`, mappingSlot("address", assetAddress, VAULT_SLOTS.queuedOutstanding)],
-        ["bookedAssets", VAULT_SLOTS.bookedAssets],
-      ]);
-      digest = vaultDigest(supply!, booked!, queued!);
-      // A contract that answers asset() but keeps its books elsewhere: its digest is not the vault's recipe.
-      if (this.quorumValue(digests) !== digest) digest = undefined;
+    let invariant: bigint | undefined;
+    try {
+      const provenDigest = await this.prover.call({ to: address, data: digestData });
+      if (!provenDigest.reverted) digest = provenDigest.returnData;
+      const provenInvariant = await this.prover.call({ to: address, data: invariantData });
+      if (!provenInvariant.reverted && provenInvariant.returnData.length === 66) {
+        invariant = BigInt(provenInvariant.returnData);
+      }
+      if (provenInvariant.returnData !== "0x") {
+        const expected = provenInvariant.returnData;
+        this.check(
+          `${address}.checkInvariants() (eth_call)`,
+          expected,
+          invariants,
+          (v) => v === expected,
+          (v) => v,
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof NotProvenError)) throw error;
+      return { address, digest: undefined, invariant: undefined, proven: false, reason: error.shortMessage };
     }
-    const proven = digest !== undefined;
-    digest ??= this.quorumValue(digests);
     if (digest === undefined) {
-      throw new CordonError(`no quorum of endpoints agrees on stateDigest() of ${address}`, {
-        details: "its storage layout is not a CordonVault's, so its digest cannot be proven; give more endpoints",
-      });
+      return { address, digest: undefined, invariant, proven: false, reason: "stateDigest() reverts at this block" };
     }
+    await this.vaultStorage(address);
+    const expected = digest;
     this.check(
       `${address}.stateDigest() (eth_call)`,
-      digest,
+      expected,
       digests,
-      (v) => v === digest,
+      (v) => v === expected,
       (v) => v,
-      proven,
     );
-    return { address, digest, proven };
+    return { address, digest, invariant, proven: true };
+  }
+
+  /** For a contract that answers asset() like the sample vault: its books' slots, proven and cross-checked. */
+  private async vaultStorage(address: string): Promise<void> {
+    const assets = await this.call(address, vaultInterface.encodeFunctionData("asset"));
+    const asset = this.quorumValue(assets);
+    if (asset === undefined || asset === "0x") return;
+    let assetAddress: string;
+    try {
+      assetAddress = getAddress(vaultInterface.decodeFunctionResult("asset", asset)[0] as string);
+    } catch {
+      return;
+    }
+    await this.prove("vault", address, [
+      ["totalSupply", VAULT_SLOTS.totalSupply],
+      [`queuedOutstanding[${assetAddress}]`, mappingSlot("address", assetAddress, VAULT_SLOTS.queuedOutstanding)],
+      ["bookedAssets", VAULT_SLOTS.bookedAssets],
+    ]);
   }
 
   /** The answer at least a quorum of endpoints gave, if any. */
@@ -426,6 +490,7 @@ class Verification {
     );
     const expectedList = protectedAddresses.join(",");
     this.check("hub.protectedContracts() (eth_call)", expectedList, list, (d) => listOf(d) === expectedList, listOf);
+    if (current === "not proven") return; // nothing to compare the hub's answer with
     this.check(
       "hub.currentDigest() (eth_call)",
       current,
@@ -466,16 +531,22 @@ export function renderVerification(result: VerifyResult): string {
 
   for (const c of result.contracts) {
     lines.push(
-      `${c.address} digest ${c.digest} (${c.proven ? "proven from storage" : "agreed by a quorum, not proven"})`,
+      c.proven
+        ? `${c.address} digest ${c.digest}, invariant code ${c.invariant ?? "none"} (proven by verified execution)`
+        : `${c.address} NOT PROVEN: ${c.reason}`,
     );
   }
   lines.push(`Checkpoint ${result.checkpoint.id} digest ${result.checkpoint.digest}`);
   lines.push(`State now             ${result.current}`);
   lines.push(
-    result.matches
+    result.verdict === "matches"
       ? `The state now matches checkpoint ${result.checkpoint.id}.`
-      : `The state now DIFFERS from checkpoint ${result.checkpoint.id}.`,
+      : result.verdict === "differs"
+        ? `The state now DIFFERS from checkpoint ${result.checkpoint.id}.`
+        : `The state now is NOT PROVEN: no endpoint served valid proofs of what a digest reads.`,
   );
+  lines.push(`Trusted: ${result.trust.header}.`);
+  lines.push(`Proven: ${result.trust.proven}.`);
   const errors = result.endpoints.filter((name) => result.checks.some((c) => c.cells[name]?.status === "error"));
   if (errors.length > 0)
     lines.push(`Endpoints that failed to answer some checks (not counted as lies): ${errors.join(", ")}`);
@@ -485,4 +556,35 @@ export function renderVerification(result: VerifyResult): string {
     for (const lie of lies) lines.push(`  - ${lie}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The result for scripts (`verify-state --json`): the block, what is trusted and proven, each contract, each endpoint. */
+export function verificationJson(result: VerifyResult): unknown {
+  const endpoints: Record<string, unknown> = {};
+  for (const name of result.endpoints) {
+    const record = result.endpointRecords[name];
+    const lies = result.liars.get(name) ?? [];
+    endpoints[name] = {
+      verdict: lies.length > 0 ? "lied" : (record?.verdict ?? "unused"),
+      lies,
+      errors: record?.errors ?? [],
+    };
+  }
+  return {
+    verdict: result.verdict,
+    matches: result.matches,
+    block: result.block,
+    trusted: result.trust.header,
+    proven: result.trust.proven,
+    checkpoint: { id: result.checkpoint.id.toString(), digest: result.checkpoint.digest },
+    current: result.current,
+    contracts: result.contracts.map((c) => ({
+      address: c.address,
+      proven: c.proven,
+      digest: c.digest ?? null,
+      invariant: c.invariant === undefined ? null : c.invariant.toString(),
+      ...(c.reason === undefined ? {} : { reason: c.reason }),
+    })),
+    endpoints,
+  };
 }
