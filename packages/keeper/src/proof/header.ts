@@ -129,6 +129,8 @@ export async function trustedBlock(
       sorted.map(([hash, g]) => `${g.names.join(", ")}: ${hash}`).join("; ") || "no endpoint served a valid header",
     );
   }
+  const order = pool.endpoints.map((e) => e.name);
+  best[1].names.sort((a, b) => order.indexOf(a) - order.indexOf(b)); // in the configured order, not answer order
   for (const name of best[1].names) ledger.verified(name);
   for (const [hash, group] of sorted.slice(1)) {
     for (const name of group.names) {
