@@ -126,7 +126,7 @@ contract OutflowLimit_consume is Test {
     }
 
     function test_RevertWhen_LargeThresholdAboveCapacity() public {
-        vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 11, 1, 10));
+        vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 11, 2, 10));
         limit.configure(10, 1 days, 11, OutflowLimit.Policy.Revert, false);
         // 1/2048 of the capacity is the finest step: a smaller threshold cannot be honoured and is refused.
         vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 1, 2, 4096));
