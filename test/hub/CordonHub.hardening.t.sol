@@ -399,3 +399,63 @@ contract CordonERC7265Adapter_hardening is CordonHubTest {
         assertEq(adapter.refundOwed(address(protocol), adapter.NATIVE_ASSET()), 150e18, "owed");
     }
 }
+
+/// @dev Medium: resume could be griefed forever by 1-wei exits in Recovery; governance now seals the exit path.
+contract CordonHub_seal is CordonHubTest {
+    MockERC20 internal token;
+
+    function setUp() public override {
+        super.setUp();
+        token = new MockERC20("Token", "TKN", 18);
+        token.mint(address(a), 1_000e18);
+        vm.prank(governance);
+        hub.setLimit(
+            address(a),
+            address(token),
+            ICordonGuarded.LimitParams({
+                scope: 1,
+                capacity: 1_000e18,
+                window: 1 days,
+                largeThreshold: 0,
+                policy: OutflowLimit.Policy.Queue,
+                inflowRefills: false,
+                queueDelay: 0
+            })
+        );
+    }
+
+    function test_GovernanceSealsExitsForAResumeAndTheyReopenByThemselves() public {
+        _guardianPause();
+        _enterRecovery();
+        a.exit(address(token), stranger, 1); // the exit path is open in Recovery
+        vm.prank(governance);
+        uint256 id = hub.sealExits(1 hours, REASON);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICordonGuarded.CordonExitClosed.selector, address(token), HubState.Recovery, 1)
+        );
+        a.exit(address(token), stranger, 1); // a griefer cannot move the state now
+        (, uint40 sealedUntil) = hub.tripRules();
+        assertEq(sealedUntil, block.timestamp + 1 hours, "sealed until");
+        vm.warp(block.timestamp + 1 hours);
+        a.exit(address(token), stranger, 1); // reopened by itself
+        assertEq(token.balanceOf(stranger), 2, "exits paid outside the seal");
+
+        vm.prank(governance);
+        id = hub.sealExits(1 hours, REASON);
+        _resume(id);
+        assertEq(uint256(hub.state()), uint256(HubState.Active), "resumed from the sealed checkpoint");
+    }
+
+    function test_RevertWhen_SealOutsideRecoveryOrTooLong() public {
+        vm.startPrank(governance);
+        vm.expectRevert(_invalidTransition(HubState.Active, HubState.Recovery));
+        hub.sealExits(1 hours, REASON);
+        hub.enterRecovery(0, REASON);
+        uint256 max = hub.MAX_SEAL_DURATION();
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonPauseDurationTooLong.selector, max + 1, max));
+        hub.sealExits(uint40(max + 1), REASON);
+        vm.expectRevert(ICordonHub.CordonPauseDurationZero.selector);
+        hub.sealExits(0, REASON);
+        vm.stopPrank();
+    }
+}
