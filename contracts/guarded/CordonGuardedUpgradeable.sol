@@ -19,7 +19,8 @@ abstract contract CordonGuardedUpgradeable is Initializable, CordonGuardedBase {
         address hub;
     }
 
-    // keccak256(abi.encode(uint256(keccak256("cordon.storage.CordonGuardedUpgradeable")) - 1)) & ~bytes32(uint256(0xff))
+    // keccak256(abi.encode(uint256(keccak256("cordon.storage.CordonGuardedUpgradeable")) - 1))
+    //     & ~bytes32(uint256(0xff))
     bytes32 private constant _UPGRADEABLE_SLOT = 0xe74d8b87841c2c87263529ad7ee39a5aaa29839dbeeea399f54058f7b8e8a100;
 
     /// @dev Sets the hub this contract obeys. Call it from the inheritor's initializer.

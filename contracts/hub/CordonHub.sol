@@ -44,7 +44,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
     /// in it. A transition refuses to start a push with less at hand ({CordonPushGasTooLow}), so no caller can pick a
     /// gas that leaves a contract unpushed while the hub moves on.
     uint256 public constant PUSH_GAS = 300_000;
-    /// @notice The gas each checkpoint call (`stateDigest`, `checkInvariants`, `cordonHub`) is given, on the same terms.
+    /// @notice The gas each checkpoint call (`stateDigest`, `checkInvariants`, `cordonHub`) is given, on the same
+    /// terms.
     uint256 public constant CHECK_GAS = 100_000;
     /// @notice The most bytes of a failed push's revert data the hub copies into {SyncFailed}.
     uint256 public constant MAX_REASON_BYTES = 256;
@@ -61,7 +62,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
     /// @dev Gas spent between the availability check and the call itself (the cold account access and a few opcodes).
     uint256 private constant _CALL_OVERHEAD = 3_000;
 
-    /// @dev Who pauses: governance (held, no end), a guardian (bounded, cooldown after) or a trip (bounded, no cooldown).
+    /// @dev Who pauses: governance (held, no end), a guardian (bounded, cooldown after) or a trip (bounded, no
+    /// cooldown).
     enum Actor {
         Governance,
         Guardian,
@@ -571,7 +573,20 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
             // One bump per pause call; 2^64 pauses cannot happen.
             ++_pauseEpoch;
         }
+        _applyPause(protocolWide, scopes, reason, governance, incident, expiry);
+        _takeCheckpoint(reason);
+        _push();
+    }
 
+    /// @dev Records what {_pause} pauses: the protocol-wide state or the scopes, held or in the episode.
+    function _applyPause(
+        bool protocolWide,
+        uint256 scopes,
+        uint16 reason,
+        bool governance,
+        uint64 incident,
+        uint40 expiry
+    ) private {
         if (protocolWide) {
             HubState from = _state;
             if (from == HubState.Active) {
@@ -592,8 +607,6 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
             emit ScopesPaused(incident, scopes, msg.sender, reason, expiry);
         }
         if (_expiringScopes == 0 && !_stateExpires) _clearEpisode();
-        _takeCheckpoint(reason);
-        _push();
     }
 
     /// @dev Ends an expired episode and an expired grace period in storage. Returns whether one ended.

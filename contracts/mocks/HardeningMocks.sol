@@ -126,6 +126,8 @@ contract DigestFailingMock is GuardedMock {
 contract BrokenBalanceToken is MockERC20 {
     bool public broken;
 
+    error BrokenBalanceTokenBroken();
+
     constructor() MockERC20("Broken", "BRK", 18) {}
 
     function setBroken(bool on) external {
@@ -133,7 +135,7 @@ contract BrokenBalanceToken is MockERC20 {
     }
 
     function balanceOf(address account) public view override returns (uint256) {
-        require(!broken, "broken");
+        require(!broken, BrokenBalanceTokenBroken());
         return super.balanceOf(account);
     }
 }
@@ -141,6 +143,8 @@ contract BrokenBalanceToken is MockERC20 {
 /// @dev An ERC-7265 protocol that reports outflows and refuses native refunds.
 contract RefundRefusingProtocol {
     CordonERC7265Adapter internal immutable adapter;
+
+    error RefundRefusingProtocolNoRefunds();
 
     constructor(CordonERC7265Adapter adapter_) {
         adapter = adapter_;
@@ -159,6 +163,6 @@ contract RefundRefusingProtocol {
     }
 
     receive() external payable {
-        revert("no refunds");
+        revert RefundRefusingProtocolNoRefunds();
     }
 }

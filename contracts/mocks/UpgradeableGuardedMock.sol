@@ -27,7 +27,7 @@ contract UpgradeableGuardedMockV1 is UUPSUpgradeable, CordonGuardedUpgradeable {
 
     function act(uint8 scope) external whenScopeOpen(scope) {
         ++counter;
-        balances[msg.sender] += 1;
+        ++balances[msg.sender];
     }
 
     function send(address asset, address to, uint256 amount) external returns (bool) {

@@ -185,11 +185,15 @@ contract HardeningHandler is Test {
         amount = CAPACITY + bound(amount, 1, CAPACITY);
         uint256 before = mock.queuedCount();
         vm.prank(user);
+        // solhint-disable-next-line check-send-result
         try mock.send(address(queueToken), user, amount) returns (bool sent) {
+            // solhint-disable-next-line reentrancy
             if (sent) paid += amount;
         } catch {}
         if (mock.queuedCount() > before) {
+            // solhint-disable-next-line reentrancy
             _ids.push(mock.queuedCount());
+            // solhint-disable-next-line reentrancy
             pending += amount;
         }
     }
