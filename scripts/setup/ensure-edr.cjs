@@ -5,11 +5,18 @@
 // those packages, npm drops the whole optional set, the one for this machine included, and Hardhat fails with HHE27.
 // This step loads EDR; only if the binding is missing does it install this platform's package, at EDR's exact version,
 // without touching package.json or the lockfile. On a complete registry it does nothing.
+//
+// `node scripts/setup/ensure-edr.cjs [project]` does the same for another project folder (the packaging test's consumer
+// fixture); it is this repository's development workaround, never part of what Cordon's packages run.
 "use strict";
 
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { createRequire } = require("node:module");
+
+const project = path.resolve(process.argv[2] ?? path.join(__dirname, "..", ".."));
+const projectRequire = createRequire(path.join(project, "package.json"));
 
 function platformPackage() {
   const { platform, arch } = process;
@@ -25,7 +32,7 @@ function platformPackage() {
 
 function bindingLoads() {
   try {
-    require("@nomicfoundation/edr");
+    projectRequire("@nomicfoundation/edr");
     return true;
   } catch {
     return false;
@@ -36,7 +43,7 @@ function main() {
   let version;
   try {
     // EDR's `exports` hide its package.json, so read it from the folder its entry point lives in.
-    const dir = path.dirname(require.resolve("@nomicfoundation/edr"));
+    const dir = path.dirname(projectRequire.resolve("@nomicfoundation/edr"));
     version = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version;
   } catch {
     return; // EDR is not installed (e.g. `npm install --omit=dev`): nothing to fix.
@@ -55,14 +62,14 @@ function main() {
     cmd,
     [...args, "install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund", `${pkg}@${version}`],
     {
-      cwd: path.resolve(__dirname, "..", ".."),
+      cwd: project,
       stdio: "inherit",
       env: { ...process.env, npm_config_engine_strict: "false" },
     },
   );
   // The fresh package is only visible to a new process, so check in one.
   execFileSync(process.execPath, ["-e", "require('@nomicfoundation/edr')"], {
-    cwd: path.resolve(__dirname, "..", ".."),
+    cwd: project,
     stdio: "inherit",
   });
   console.log(`[cordon] ${pkg}@${version} installed; Hardhat's EVM loads.`);

@@ -54,6 +54,8 @@ export interface NodeOptions {
   network?: string;
   /** The Hardhat project to run the node in (default: the current directory). */
   cwd?: string;
+  /** The node's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startHardhatNode(options: NodeOptions = {}): Promise<HardhatNode> {
@@ -65,7 +67,7 @@ export async function startHardhatNode(options: NodeOptions = {}): Promise<Hardh
   const child = spawn(process.execPath, args, {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, FORCE_COLOR: "0" },
+    env: { ...(options.env ?? process.env), FORCE_COLOR: "0" },
   });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
