@@ -126,7 +126,8 @@ describe("Responder against a real node", function () {
             ? pausedSync(String(result))
             : result;
       }
-      for (const p of proxies.slice(0, 2)) p.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused };
+      for (const p of proxies.slice(0, 2))
+        p.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused };
       const r = new Responder({
         pool: new RpcPool({
           endpoints: [...liars, proxies[2]!].map((p) => ({ name: p.name, url: p.url })),
