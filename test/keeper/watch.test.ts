@@ -16,6 +16,8 @@ import { Store } from "@cordon/keeper/store/store.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { freePort } from "@cordon/testkit/hardhat-node.js";
 import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
+import { TamperProxy } from "@cordon/testkit/tamper-proxy.js";
+import { hubInterface } from "@cordon/keeper/contracts/abi.js";
 import { keeperCommand, runKeeper } from "@cordon/testkit/keeper-process.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
@@ -27,6 +29,7 @@ function keeperConfig(
   dataDir: string,
   metricsPort: number,
   webhook?: string,
+  endpoints: { name: string; url: string }[] = chain.proxies,
 ): string {
   return `# written by the test, as a keeper would
 dataDir: ${dataDir}
@@ -34,7 +37,7 @@ networks:
   local:
     chainId: 31337
     endpoints:
-${chain.proxies
+${endpoints
   // The last endpoint speaks WebSocket: new heads by subscription, requests over the same socket.
   .map(
     (p, i, all) =>
@@ -212,6 +215,47 @@ describe("cordon watch, as a separate process", function () {
     } finally {
       keeper.child.kill("SIGKILL");
       await receiver.stop();
+    }
+  });
+
+  it("given two endpoints that claim the hub is paused and one honest one, pauses within one block", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    // primary and backup-1 answer the hub's currentSync() as paused (headers and proofs honest); backup-2 is honest.
+    const selector = hubInterface.getFunction("currentSync")!.selector;
+    const liars = [
+      await new TamperProxy(chain.proxies[0]!.url, "primary").start(),
+      await new TamperProxy(chain.proxies[1]!.url, "backup-1").start(),
+    ];
+    for (const liar of liars) {
+      liar.tamper = (method, params, result) => {
+        if (method !== "eth_call" || !String((params[0] as { data?: string }).data).startsWith(selector)) return result;
+        const [sync] = hubInterface.decodeFunctionResult("currentSync", String(result));
+        return hubInterface.encodeFunctionResult("currentSync", [[1n, ...Array.from(sync as unknown[]).slice(1)]]);
+      };
+    }
+    const file = path.join(dir, "keeper.yml");
+    writeFileSync(
+      file,
+      keeperConfig(chain, protocol, path.join(dir, "data"), await freePort(), undefined, [
+        ...liars.map((l) => ({ name: l.name, url: l.url })),
+        chain.proxies[2]!,
+      ]),
+    );
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await chain.node.rpc("evm_setIntervalMining", [1000]);
+    const keeper = runKeeper(["--config", file], ENV);
+    try {
+      await keeper.waitFor((l) => l.event === "network-ready");
+      const exploitBlock = await protocol.exploit();
+      const action = await keeper.waitFor((l) => l.event === "action", 30_000);
+      expect(action.status, JSON.stringify(action)).to.equal("mined");
+      expect(Number(action.block) - exploitBlock, "paused in the block after the exploit").to.be.at.most(1);
+      expect(BigInt(await protocol.hub.getFunction("state")())).to.equal(1n);
+      const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
+      expect(sent, "one transaction from the keeper").to.equal(1);
+    } finally {
+      keeper.child.kill("SIGKILL");
+      for (const liar of liars) await liar.stop();
     }
   });
 

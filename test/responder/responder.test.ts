@@ -12,6 +12,8 @@ import { Store } from "@cordon/keeper/store/store.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy, send } from "../support/deploy.js";
 import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { TamperProxy } from "@cordon/testkit/tamper-proxy.js";
+import { hubInterface } from "@cordon/keeper/contracts/abi.js";
 import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 const { keeper: KEEPER_KEY, outsider: OUTSIDER_KEY } = TEST_KEYS;
@@ -100,6 +102,56 @@ describe("Responder against a real node", function () {
       expect(await keeperNonce()).to.equal(1);
     } finally {
       proxies[0]!.fault = { kind: "none" };
+    }
+  });
+
+  it("pauses when two endpoints claim the hub is paused and one honest one does not: the skip is proven first", async function () {
+    // a and b answer the hub's currentSync() with a paused hub and simulate the pause as "already paused"; their
+    // headers and proofs are honest. A quorum (2 of 3) of eth_call says "skip"; the proven read says "open".
+    const pausedSync = (real: string) => {
+      const [sync] = hubInterface.decodeFunctionResult("currentSync", real);
+      return hubInterface.encodeFunctionResult("currentSync", [[1n, ...Array.from(sync as unknown[]).slice(1)]]);
+    };
+    const selector = hubInterface.getFunction("currentSync")!.selector;
+    const alreadyPaused = hubInterface.encodeErrorResult("CordonInvalidTransition", [1, 1]);
+    const liars = [
+      await new TamperProxy(proxies[0]!.url, "a").start(),
+      await new TamperProxy(proxies[1]!.url, "b").start(),
+    ];
+    const lines: { event: string; fields: Record<string, unknown> }[] = [];
+    try {
+      for (const liar of liars) {
+        liar.tamper = (method, params, result) =>
+          method === "eth_call" && String((params[0] as { data?: string }).data).startsWith(selector)
+            ? pausedSync(String(result))
+            : result;
+      }
+      for (const p of proxies.slice(0, 2))
+        p.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused };
+      const r = new Responder({
+        pool: new RpcPool({
+          endpoints: [...liars, proxies[2]!].map((p) => ({ name: p.name, url: p.url })),
+        }),
+        store,
+        hub: String(hub.target),
+        wallet: new Wallet(KEEPER_KEY),
+        chainId: 31337n,
+        feeCeiling: parseUnits("50", "gwei"),
+        emergencyFeeCeiling: parseUnits("500", "gwei"),
+        replaceAfterMs: 2_000,
+        giveUpAfterMs: 20_000,
+        log: (event, fields) => lines.push({ event, fields }),
+      });
+      const outcome = await r.respond(PAUSE, "critical", "drain");
+      expect(outcome.status, outcome.note).to.equal("mined");
+      expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+      expect(await keeperNonce(), "one transaction").to.equal(1);
+      const contradicted = lines.find((l) => l.event === "proof-contradicts");
+      expect(contradicted, JSON.stringify(lines)).to.not.equal(undefined);
+      expect(contradicted!.fields.endpoints).to.deep.equal(["a", "b"]);
+    } finally {
+      for (const p of proxies) p.fault = { kind: "none" };
+      for (const liar of liars) await liar.stop();
     }
   });
 

@@ -1,16 +1,18 @@
 /**
  * Acts on findings with the pause-only guardian key: pauses the configured scope through the hub (or calls the
- * permissionless invariant trip). Skips when the hub is already paused; writes the intent to the store's outbox
+ * permissionless invariant trip). Skips when the hub is already paused, proven against a quorum-agreed header (a
+ * quorum's eth_call alone never decides a skip); writes the intent to the store's outbox
  * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
  * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
  */
 import { Transaction, type Wallet } from "ethers";
 
 import { hubInterface } from "../contracts/abi.js";
-import { type HubSyncView, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
+import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
-import { RpcResponseError } from "../rpc/errors.js";
+import { NotProvenError } from "../proof/index.js";
+import { QuorumNotReachedError, RpcResponseError } from "../rpc/errors.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { Severity } from "../domain/types.js";
 import type { OutboxEntry, Store } from "../store/store.js";
@@ -65,9 +67,9 @@ export class Responder {
 
   /** Acts on `response` unless the hub already is where it would put it. */
   async respond(response: Response, severity: Severity, why: string): Promise<ActionOutcome> {
-    const sync = await this.readSync();
+    const { done, sync } = await this.alreadyDone(response);
     const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
-    if (isAlreadyDone(response, sync)) {
+    if (done) {
       this.log("skip", { key, why: "the hub is already paused there" });
       return { status: "skipped", key, attempts: 0, note: "already paused" };
     }
@@ -166,7 +168,7 @@ export class Responder {
           const receiptAgain = await this.findReceipt(sent);
           if (receiptAgain !== undefined) return this.finish(key, receiptAgain, attempts);
           this.log("nonce-taken", { key, nonce });
-          if (isAlreadyDone(response, await this.readSync())) {
+          if ((await this.alreadyDone(response)).done) {
             store.update(key, { status: "skipped", note: "paused by someone else" });
             return { status: "skipped", key, attempts, note: "paused by someone else" };
           }
@@ -246,9 +248,9 @@ export class Responder {
     let hubAgrees = response.kind === "tripOnInvariant";
     if (!hubAgrees) {
       try {
-        hubAgrees = isAlreadyDone(response, await this.readSync());
+        hubAgrees = (await this.alreadyDone(response)).done;
       } catch {
-        hubAgrees = false; // no quorum on the hub's state: nothing confirms the skip
+        hubAgrees = false; // neither a quorum nor a proof of the hub's state: nothing confirms the skip
       }
     }
     if (saying.length >= pool.quorum && hubAgrees) return undefined;
@@ -306,8 +308,55 @@ export class Responder {
     return undefined;
   }
 
-  private async readSync(): Promise<HubSyncView> {
-    return await readHubSync(this.options.pool, this.options.hub);
+  /**
+   * Whether the hub already is where `response` would put it, and the hub's state the decision rests on. A skip is
+   * only decided on a proven read: a quorum of endpoints can lie in eth_call, so when the quorum says "already
+   * paused" the hub's `currentSync()` is executed against a proven state (src/proof) first. A proof that the hub is
+   * open, or no proof at all, means act: a pause of a paused hub costs a revert, a skipped pause can cost the
+   * protocol. When the endpoints disagree (no quorum), the proven read decides instead of failing.
+   */
+  private async alreadyDone(response: Response): Promise<{ done: boolean; sync: HubSyncView }> {
+    let quorum: HubSyncView;
+    try {
+      quorum = await readHubSync(this.options.pool, this.options.hub);
+    } catch (error) {
+      if (!(error instanceof QuorumNotReachedError)) throw error;
+      const proven = await this.proveSync(`the endpoints disagree on the hub's state (${error.details ?? ""})`);
+      if (proven === undefined) throw error;
+      return { done: isAlreadyDone(response, proven), sync: proven };
+    }
+    if (!isAlreadyDone(response, quorum)) return { done: false, sync: quorum };
+    const proven = await this.proveSync("a quorum says the hub is already paused: proving it before skipping");
+    if (proven === undefined) {
+      this.log("skip-not-proven", { why: "the hub's paused state could not be proven: acting anyway" });
+      return { done: false, sync: quorum };
+    }
+    return { done: isAlreadyDone(response, proven), sync: proven };
+  }
+
+  /** The hub's proven `currentSync()`, logging the endpoints it contradicts; undefined when it cannot be proven. */
+  private async proveSync(why: string): Promise<HubSyncView | undefined> {
+    try {
+      const proven = await provenHubSync(this.options.pool, this.options.hub, this.options.chainId);
+      const fields = {
+        why,
+        block: Number(proven.block.number),
+        blockHash: proven.block.hash,
+        state: Number(proven.sync.state),
+        pauseEpoch: String(proven.sync.pauseEpoch),
+      };
+      if (proven.contradicted.length > 0) {
+        this.log("proof-contradicts", { ...fields, endpoints: proven.contradicted, lies: proven.lies });
+      } else {
+        this.log("proven-read", fields);
+      }
+      return proven.sync;
+    } catch (error) {
+      // Not provable (NotProvenError), or the header's quorum failed: the callers act, or report the quorum's error.
+      const kind = error instanceof NotProvenError ? "not proven" : (error as Error).name;
+      this.log("not-proven", { why, reason: `${kind}: ${(error as Error).message.split("\n")[0]}` });
+      return undefined;
+    }
   }
 
   private log(event: string, fields: Record<string, unknown>): void {
