@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-import { type HardhatNode, freePort, rpcCall } from "./hardhat-node.js";
+import { type HardhatNode, freePort, nodeReady } from "./hardhat-node.js";
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +28,6 @@ export async function startAnvil(options: { timeoutMs?: number } = {}): Promise<
   const binary = anvilBinary();
   if (binary === undefined) throw new Error("anvil is not installed (@foundry-rs/anvil-linux-amd64)");
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     binary,
     ["--host", "127.0.0.1", "--port", String(port), "--hardfork", "prague", "--chain-id", "31337"],
@@ -36,35 +35,5 @@ export async function startAnvil(options: { timeoutMs?: number } = {}): Promise<
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`anvil exited (${child.exitCode}):\n${output}`);
-    try {
-      await rpcCall(url, "eth_chainId");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`anvil did not answer on ${url} in time:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    url,
-    port,
-    process: child,
-    rpc: (method, params = []) => rpcCall(url, method, params),
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return await nodeReady("anvil", child, port, options.timeoutMs ?? 30_000, 100);
 }

@@ -60,7 +60,6 @@ export interface NodeOptions {
 
 export async function startHardhatNode(options: NodeOptions = {}): Promise<HardhatNode> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const network = options.network === undefined ? [] : ["--network", options.network];
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const args = [hardhatCli(cwd), ...network, "node", "--hostname", "127.0.0.1", "--port", String(port)];
@@ -69,22 +68,36 @@ export async function startHardhatNode(options: NodeOptions = {}): Promise<Hardh
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...(options.env ?? process.env), FORCE_COLOR: "0" },
   });
+  return await nodeReady("hardhat node", child, port, options.timeoutMs ?? 60_000, 200);
+}
+
+/**
+ * Waits until the node process `child` answers JSON-RPC on `port` (its output kept for the error), then returns its
+ * handle; kills it and throws with that output if it exits or does not answer within `timeoutMs`.
+ */
+export async function nodeReady(
+  name: string,
+  child: ChildProcess,
+  port: number,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<HardhatNode> {
+  const url = `http://127.0.0.1:${port}`;
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output}`);
     try {
       await rpcCall(url, "eth_chainId");
       break;
     } catch {
       if (Date.now() > deadline) {
         child.kill("SIGKILL");
-        throw new Error(`hardhat node did not answer on ${url} in time:\n${output}`);
+        throw new Error(`${name} did not answer on ${url} in time:\n${output}`);
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
   return {
