@@ -30,6 +30,8 @@ const CORDON_CONTRACTS = [
   ["ICordonGuarded", "interfaces/ICordonGuarded.sol"],
   ["ICordonCheckpointed", "interfaces/ICordonCheckpointed.sol"],
   ["CordonGuarded", "guarded/CordonGuarded.sol"],
+  ["CordonGuardedBase", "guarded/CordonGuardedBase.sol"],
+  ["CordonGuardedUpgradeable", "guarded/CordonGuardedUpgradeable.sol"],
   ["OutflowLimit", "limits/OutflowLimit.sol"],
   ["CordonERC7265Adapter", "adapters/CordonERC7265Adapter.sol"],
   ["IERC7265CircuitBreaker", "interfaces/IERC7265CircuitBreaker.sol"],
@@ -293,7 +295,7 @@ function readAsts(artifactsDir: string, artifacts: Artifact[]): Map<string, AstN
 function checkAgreement(constants: Map<string, { name: string; value: Value | undefined }[]>): void {
   const value = (contract: string, name: string) => constants.get(contract)?.find((c) => c.name === name)?.value;
   const pairs: [string, string, string, string][] = [
-    ["CordonGuarded", "_SCOPE_COUNT", "CordonHub", "SCOPE_COUNT"],
+    ["CordonGuardedBase", "_SCOPE_COUNT", "CordonHub", "SCOPE_COUNT"],
     ["CordonERC7265Adapter", "_GOVERNANCE_ROLE", "CordonHub", "GOVERNANCE_ROLE"],
   ];
   for (const [c1, n1, c2, n2] of pairs) {

@@ -2063,6 +2063,760 @@ export const cordonGuardedAbi = [
   },
 ] as const;
 
+/** The ABI of `CordonGuardedBase` (contracts/guarded/CordonGuardedBase.sol). */
+export const cordonGuardedBaseAbi = [
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonExitClosed",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint256", name: "scope", type: "uint256" }], name: "CordonInvalidScope", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "caller", type: "address" },
+      { internalType: "address", name: "hub", type: "address" },
+    ],
+    name: "CordonOnlyHub",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+      { internalType: "uint256", name: "waitSeconds", type: "uint256" },
+    ],
+    name: "CordonOutflowLimited",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "CordonOutflowNotConfigured",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "CordonQueuedNeedsApproval",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
+    ],
+    name: "CordonQueuedNotPending",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint40", name: "releaseTime", type: "uint40" },
+    ],
+    name: "CordonQueuedNotReady",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint64", name: "queuedEpoch", type: "uint64" },
+      { internalType: "uint64", name: "currentEpoch", type: "uint64" },
+    ],
+    name: "CordonQueuedVoided",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "scope", type: "uint8" },
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonScopeClosed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
+    name: "CordonTooManyLimitedAssets",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }], name: "CordonTripOutOfGas", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "capacity", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidCapacity",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+      { internalType: "uint256", name: "min", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidLargeThreshold",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "window", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidWindow",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "token", type: "address" }],
+    name: "SafeERC20FailedOperation",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
+      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
+      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+    ],
+    name: "CordonSynced",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        indexed: false,
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "OutflowLimitSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      { indexed: true, internalType: "address", name: "recipient", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint40", name: "releaseTime", type: "uint40" },
+      { indexed: false, internalType: "bool", name: "tripped", type: "bool" },
+    ],
+    name: "OutflowQueued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: false, internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+    ],
+    name: "QueuedOutflowApproved",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "QueuedOutflowCancelled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: true, internalType: "address", name: "recipient", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "QueuedOutflowClaimed",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "MAX_LIMITED_ASSETS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "claimQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "cordonApproveQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "cordonCancelQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cordonHub",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "cordonSetLimit",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cordonState",
+    outputs: [
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+      { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "enum HubState", name: "state", type: "uint8" },
+          { internalType: "bool", name: "stateExpires", type: "bool" },
+          { internalType: "uint40", name: "expiry", type: "uint40" },
+          { internalType: "uint40", name: "graceExpiry", type: "uint40" },
+          { internalType: "uint256", name: "heldScopes", type: "uint256" },
+          { internalType: "uint256", name: "expiringScopes", type: "uint256" },
+          { internalType: "uint256", name: "graceScopes", type: "uint256" },
+          { internalType: "uint64", name: "incidentId", type: "uint64" },
+          { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+        ],
+        internalType: "struct HubSync",
+        name: "sync",
+        type: "tuple",
+      },
+    ],
+    name: "cordonSync",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }],
+    name: "isScopeOpen",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "limitedAssets",
+    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "outflowLimit",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+      { internalType: "uint256", name: "used", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "outflowWait",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "queuedCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedOutflow",
+    outputs: [
+      {
+        components: [
+          { internalType: "address", name: "asset", type: "address" },
+          { internalType: "uint40", name: "releaseTime", type: "uint40" },
+          { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
+          { internalType: "address", name: "recipient", type: "address" },
+          { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+          { internalType: "uint256", name: "amount", type: "uint256" },
+        ],
+        internalType: "struct ICordonGuarded.QueuedOutflow",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "queuedOutstanding",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedStanding",
+    outputs: [
+      { internalType: "bool", name: "voided", type: "bool" },
+      { internalType: "bool", name: "held", type: "bool" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
+/** The ABI of `CordonGuardedUpgradeable` (contracts/guarded/CordonGuardedUpgradeable.sol). */
+export const cordonGuardedUpgradeableAbi = [
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonExitClosed",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint256", name: "scope", type: "uint256" }], name: "CordonInvalidScope", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "caller", type: "address" },
+      { internalType: "address", name: "hub", type: "address" },
+    ],
+    name: "CordonOnlyHub",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+      { internalType: "uint256", name: "waitSeconds", type: "uint256" },
+    ],
+    name: "CordonOutflowLimited",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "CordonOutflowNotConfigured",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "CordonQueuedNeedsApproval",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
+    ],
+    name: "CordonQueuedNotPending",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint40", name: "releaseTime", type: "uint40" },
+    ],
+    name: "CordonQueuedNotReady",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint64", name: "queuedEpoch", type: "uint64" },
+      { internalType: "uint64", name: "currentEpoch", type: "uint64" },
+    ],
+    name: "CordonQueuedVoided",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "scope", type: "uint8" },
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonScopeClosed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
+    name: "CordonTooManyLimitedAssets",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }], name: "CordonTripOutOfGas", type: "error" },
+  { inputs: [], name: "InvalidInitialization", type: "error" },
+  { inputs: [], name: "NotInitializing", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "capacity", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidCapacity",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+      { internalType: "uint256", name: "min", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidLargeThreshold",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "window", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "OutflowLimitInvalidWindow",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "token", type: "address" }],
+    name: "SafeERC20FailedOperation",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
+      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
+      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+    ],
+    name: "CordonSynced",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint64", name: "version", type: "uint64" }],
+    name: "Initialized",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        indexed: false,
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "OutflowLimitSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      { indexed: true, internalType: "address", name: "recipient", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint40", name: "releaseTime", type: "uint40" },
+      { indexed: false, internalType: "bool", name: "tripped", type: "bool" },
+    ],
+    name: "OutflowQueued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: false, internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+    ],
+    name: "QueuedOutflowApproved",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "QueuedOutflowCancelled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "id", type: "uint256" },
+      { indexed: true, internalType: "address", name: "recipient", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "QueuedOutflowClaimed",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "MAX_LIMITED_ASSETS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "claimQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "cordonApproveQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "cordonCancelQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cordonHub",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "cordonSetLimit",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cordonState",
+    outputs: [
+      { internalType: "enum HubState", name: "state", type: "uint8" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+      { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "enum HubState", name: "state", type: "uint8" },
+          { internalType: "bool", name: "stateExpires", type: "bool" },
+          { internalType: "uint40", name: "expiry", type: "uint40" },
+          { internalType: "uint40", name: "graceExpiry", type: "uint40" },
+          { internalType: "uint256", name: "heldScopes", type: "uint256" },
+          { internalType: "uint256", name: "expiringScopes", type: "uint256" },
+          { internalType: "uint256", name: "graceScopes", type: "uint256" },
+          { internalType: "uint64", name: "incidentId", type: "uint64" },
+          { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+        ],
+        internalType: "struct HubSync",
+        name: "sync",
+        type: "tuple",
+      },
+    ],
+    name: "cordonSync",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }],
+    name: "isScopeOpen",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "limitedAssets",
+    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "outflowLimit",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint8", name: "scope", type: "uint8" },
+          { internalType: "uint256", name: "capacity", type: "uint256" },
+          { internalType: "uint256", name: "window", type: "uint256" },
+          { internalType: "uint256", name: "largeThreshold", type: "uint256" },
+          { internalType: "enum OutflowLimit.Policy", name: "policy", type: "uint8" },
+          { internalType: "bool", name: "inflowRefills", type: "bool" },
+          { internalType: "uint32", name: "queueDelay", type: "uint32" },
+        ],
+        internalType: "struct ICordonGuarded.LimitParams",
+        name: "params",
+        type: "tuple",
+      },
+      { internalType: "uint256", name: "used", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "outflowWait",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "queuedCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedOutflow",
+    outputs: [
+      {
+        components: [
+          { internalType: "address", name: "asset", type: "address" },
+          { internalType: "uint40", name: "releaseTime", type: "uint40" },
+          { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
+          { internalType: "address", name: "recipient", type: "address" },
+          { internalType: "uint64", name: "pauseEpoch", type: "uint64" },
+          { internalType: "uint256", name: "amount", type: "uint256" },
+        ],
+        internalType: "struct ICordonGuarded.QueuedOutflow",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "queuedOutstanding",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedStanding",
+    outputs: [
+      { internalType: "bool", name: "voided", type: "bool" },
+      { internalType: "bool", name: "held", type: "bool" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+] as const;
+
 /** The ABI of `OutflowLimit` (contracts/limits/OutflowLimit.sol). */
 export const outflowLimitAbi = [
   {
@@ -3645,6 +4399,10 @@ export const ierc1967Abi = [
 ] as const;
 
 // ── Enums: member names by index ──────────────────────────────────────────────────────────────────────
+/** `CordonHub.Actor`: member names in declaration order. */
+export const CordonHubActor = ["Governance", "Guardian", "Trip"] as const;
+export type CordonHubActor = (typeof CordonHubActor)[number];
+
 /** `ICordonGuarded.QueueStatus`: member names in declaration order. */
 export const QueueStatus = ["None", "Pending", "Claimed", "Cancelled"] as const;
 export type QueueStatus = (typeof QueueStatus)[number];
@@ -3684,6 +4442,18 @@ export const CordonHubConstants = {
   CHECKPOINT_HISTORY: 64,
   /** Scopes are bits 0..207 of a mask. */
   SCOPE_COUNT: 208,
+  /** The shortest guardian cooldown governance may set: an unconfirmed pause is always followed by an open window, never by a back-to-back guardian pause. */
+  MIN_GUARDIAN_COOLDOWN: 60,
+  /** The longest governance may seal the exit path in Recovery before a resume; exits reopen by themselves. */
+  MAX_SEAL_DURATION: 86400,
+  /** The gas each push ({ICordonGuarded-cordonSync}) is given; a protected contract's push and hooks must fit in it. A transition refuses to start a push with less at hand ({CordonPushGasTooLow}), so no caller can pick a gas that leaves a contract unpushed while the hub moves on. */
+  PUSH_GAS: 300000,
+  /** The gas each checkpoint call (`stateDigest`, `checkInvariants`, `cordonHub`) is given, on the same terms. */
+  CHECK_GAS: 100000,
+  /** The most bytes of a failed push's revert data the hub copies into {SyncFailed}. */
+  MAX_REASON_BYTES: 256,
+  /** The trip-cooldown key of invariant trips (limit trips use their scope, 0..207). */
+  INVARIANT_TRIP_KEY: 208,
 } as const;
 
 /** The constants of `Reasons`. */
