@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
@@ -20,7 +21,7 @@ import {HubState, HubSync, Reasons} from "../libraries/CordonTypes.sol";
  * to the TimelockController or Safe that holds the governance role. Enumeration lets tasks list guardians and count
  * them for the attestation threshold.
  */
-contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
+contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGuardTransient {
     /// @notice Governance: unpause, recovery, resume, shutdown, rules, guardians, protected contracts, limits.
     bytes32 public constant GOVERNANCE_ROLE = keccak256("CORDON_GOVERNANCE_ROLE");
     /// @notice Guardians: pause (bounded) and checkpoint.
@@ -34,6 +35,22 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     uint256 public constant CHECKPOINT_HISTORY = 64;
     /// @notice Scopes are bits 0..207 of a mask.
     uint256 public constant SCOPE_COUNT = 208;
+    /// @notice The shortest guardian cooldown governance may set: an unconfirmed pause is always followed by an open
+    /// window, never by a back-to-back guardian pause.
+    uint256 public constant MIN_GUARDIAN_COOLDOWN = 1 minutes;
+    /// @notice The longest governance may seal the exit path in Recovery before a resume; exits reopen by themselves.
+    uint256 public constant MAX_SEAL_DURATION = 1 days;
+    /// @notice The gas each push ({ICordonGuarded-cordonSync}) is given; a protected contract's push and hooks must fit
+    /// in it. A transition refuses to start a push with less at hand ({CordonPushGasTooLow}), so no caller can pick a
+    /// gas that leaves a contract unpushed while the hub moves on.
+    uint256 public constant PUSH_GAS = 300_000;
+    /// @notice The gas each checkpoint call (`stateDigest`, `checkInvariants`, `cordonHub`) is given, on the same
+    /// terms.
+    uint256 public constant CHECK_GAS = 100_000;
+    /// @notice The most bytes of a failed push's revert data the hub copies into {SyncFailed}.
+    uint256 public constant MAX_REASON_BYTES = 256;
+    /// @notice The trip-cooldown key of invariant trips (limit trips use their scope, 0..207).
+    uint256 public constant INVARIANT_TRIP_KEY = 208;
 
     // solhint-disable-next-line gas-small-strings
     bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
@@ -42,6 +59,16 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     uint256 private constant _SCOPE_MASK = (1 << SCOPE_COUNT) - 1;
     /// @dev Invariant code recorded for a contract whose check reverts.
     uint256 private constant _CHECK_REVERTED = type(uint256).max;
+    /// @dev Gas spent between the availability check and the call itself (the cold account access and a few opcodes).
+    uint256 private constant _CALL_OVERHEAD = 3_000;
+
+    /// @dev Who pauses: governance (held, no end), a guardian (bounded, cooldown after) or a trip (bounded, no
+    /// cooldown).
+    enum Actor {
+        Governance,
+        Guardian,
+        Trip
+    }
 
     // ── slot: the state machine ─────────────────────────────────────────────────────────────────────────────────
     HubState private _state; //             ─╮ protocol-wide state (Active, Paused, Recovery, Shutdown)
@@ -50,7 +77,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     uint40 private _expiry; //               │ end of the running episode (0: none)
     uint40 private _cooldownUntil; //        │ guardians may not pause before this
     uint64 private _incidentId; //           │ current or last incident
-    uint64 private _pauseEpoch; //          ─╯ bumped on every new pause; voids queued outflows from before
+    uint64 private _pauseEpoch; //           │ bumped on every new pause; voids queued outflows from before
+    bool private _episodeByGuardian; //     ─╯ a guardian paused in the running episode: a cooldown follows it
 
     uint256 private _heldScopes; //          scopes paused by governance, no end
     uint256 private _expiringScopes; //      scopes paused by guardians or trips, end at `_expiry`
@@ -60,7 +88,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     uint40 private _guardianCooldown; //       │
     uint40 private _gracePeriod; //            │
     uint8 private _attestationThreshold; //    │
-    uint40 private _graceUntil; //            ─╯ end of the running grace period (0: none)
+    uint40 private _graceUntil; //             │ end of the running grace period (0: none)
+    uint40 private _tripCooldown; //           │ after a trip's episode, the same scope cannot trip for this long
+    uint40 private _sealUntil; //             ─╯ in Recovery, the exit path is sealed until then (for a resume)
     uint256 private _graceScopes;
 
     address[] private _protected;
@@ -68,6 +98,11 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
 
     mapping(uint256 slot => Checkpoint) private _checkpoints;
     uint256 private _latestCheckpointId;
+
+    /// @dev Scopes each protected contract may trip: those its limits belong to (set through {setLimit}).
+    mapping(address target => uint256 scopes) private _tripScopes;
+    /// @dev When a scope (or, at {INVARIANT_TRIP_KEY}, an invariant) may trip again.
+    mapping(uint256 key => uint40 readyAt) private _tripReadyAt;
 
     /// @dev Only governance.
     modifier onlyGovernance() {
@@ -94,59 +129,73 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             _grantRole(GUARDIAN_ROLE, guardians[i]);
         }
         _setPauseRules(guardianPauseDuration, guardianCooldown);
+        _tripCooldown = guardianCooldown;
+        emit TripCooldownChanged(guardianCooldown);
     }
 
     // ───────────────────────────────────────────── pausing ─────────────────────────────────────────────
 
     /// @inheritdoc ICordonHub
-    function pause(uint16 reason) external {
-        _pause(true, 0, reason, _callerIsGovernance(), false);
+    function pause(uint16 reason) external nonReentrant {
+        _pause(true, 0, reason, _callerIsGovernance() ? Actor.Governance : Actor.Guardian);
     }
 
     /// @inheritdoc ICordonHub
-    function pauseScopes(uint256 scopes, uint16 reason) external {
+    function pauseScopes(uint256 scopes, uint16 reason) external nonReentrant {
         _validateScopes(scopes);
-        _pause(false, scopes, reason, _callerIsGovernance(), false);
+        _pause(false, scopes, reason, _callerIsGovernance() ? Actor.Governance : Actor.Guardian);
     }
 
     /// @inheritdoc ICordonHub
-    function tripOnInvariant(address target) external {
+    function tripOnInvariant(address target) external nonReentrant {
         _requireProtected(target);
         uint256 code = _invariantCode(target);
         if (code == 0) revert CordonInvariantsHold(target);
         _settle();
         _requirePausable();
+        _requireTripReady(INVARIANT_TRIP_KEY);
         emit InvariantTripped(_openIncidentIfNeeded(Reasons.SECURITY_INVARIANT), target, code, msg.sender);
-        _pause(true, 0, Reasons.SECURITY_INVARIANT, false, true);
+        _pause(true, 0, Reasons.SECURITY_INVARIANT, Actor.Trip);
+        _tripReadyAt[INVARIANT_TRIP_KEY] = _tripReadyFrom();
     }
 
     /// @inheritdoc ICordonHub
-    function tripFromProtected(uint256 scopes, uint16 reason) external {
+    function tripFromProtected(uint256 scopes, uint16 reason) external nonReentrant {
         _requireProtected(msg.sender);
         _validateScopes(scopes);
+        uint256 allowed = _tripScopes[msg.sender];
+        if (scopes & ~allowed != 0) revert CordonTripScopesNotAllowed(msg.sender, scopes, allowed);
         _settle();
         _requirePausable();
+        for (uint256 key = 0; scopes >> key != 0; ++key) {
+            if ((scopes >> key) & 1 == 1) _requireTripReady(key);
+        }
         emit LimitTripped(_openIncidentIfNeeded(reason), msg.sender, scopes, reason);
-        _pause(false, scopes, reason, false, true);
+        _pause(false, scopes, reason, Actor.Trip);
+        uint40 readyAt = _tripReadyFrom();
+        for (uint256 key = 0; scopes >> key != 0; ++key) {
+            if ((scopes >> key) & 1 == 1) _tripReadyAt[key] = readyAt;
+        }
     }
 
     /// @inheritdoc ICordonHub
-    function settleExpiry() external {
+    function settleExpiry() external nonReentrant {
         if (_settle()) _push();
     }
 
     // ───────────────────────────────────────────── checkpoints ─────────────────────────────────────────────
 
     /// @inheritdoc ICordonHub
-    function checkpoint(uint16 reason) external returns (uint256) {
-        if (!hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(GOVERNANCE_ROLE);
+    function checkpoint(uint16 reason) external nonReentrant returns (uint256) {
+        // In Recovery the latest checkpoint is the one a resume must name: only governance takes it.
+        if (_state == HubState.Recovery || !hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(GOVERNANCE_ROLE);
         return _takeCheckpoint(reason);
     }
 
     // ───────────────────────────────────────────── governance ─────────────────────────────────────────────
 
     /// @inheritdoc ICordonHub
-    function unpause(uint16 reason) external onlyGovernance {
+    function unpause(uint16 reason) external onlyGovernance nonReentrant {
         _settle();
         HubState from = _state;
         uint256 scopes = _heldScopes | _expiringScopes | _graceActiveScopes;
@@ -155,7 +204,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         }
         _requireInvariantsHold();
         _state = HubState.Active;
-        _clearEpisode();
+        _endEpisodeEarly();
         _clearGrace();
         _heldScopes = 0;
         if (from == HubState.Paused) emit StateChanged(_incidentId, from, HubState.Active, msg.sender, reason, 0);
@@ -165,14 +214,14 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function unpauseScopes(uint256 scopes, uint16 reason) external onlyGovernance {
+    function unpauseScopes(uint256 scopes, uint16 reason) external onlyGovernance nonReentrant {
         _validateScopes(scopes);
         _settle();
         _requireInvariantsHold();
         _heldScopes &= ~scopes;
         _expiringScopes &= ~scopes;
         _graceActiveScopes &= ~scopes;
-        if (_expiringScopes == 0 && !_stateExpires) _clearEpisode();
+        if (_expiringScopes == 0 && !_stateExpires) _endEpisodeEarly();
         if (_graceActiveScopes == 0) _clearGrace();
         emit ScopesUnpaused(_incidentId, scopes, msg.sender, reason);
         _closeIncidentIfOpen();
@@ -180,13 +229,14 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function enterRecovery(uint256 checkpointId, uint16 reason) external onlyGovernance {
+    function enterRecovery(uint256 checkpointId, uint16 reason) external onlyGovernance nonReentrant {
         _settle();
         HubState from = _state;
         if (from != HubState.Active && from != HubState.Paused) revert CordonInvalidTransition(from, HubState.Recovery);
         uint64 incident = _openIncidentIfNeeded(reason);
         if (checkpointId == 0) checkpointId = _takeCheckpoint(reason);
         Checkpoint memory cp = _getCheckpoint(checkpointId);
+        if (cp.incidentId != incident) revert CordonCheckpointOfOtherIncident(checkpointId, cp.incidentId, incident);
         // Confirmed: what guardians paused is now held by governance, with no end and no cooldown.
         _heldScopes |= _expiringScopes | _graceActiveScopes;
         _clearEpisode();
@@ -198,7 +248,11 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function resume(uint256 checkpointId, Attestation[] calldata attestations, uint16 reason) external onlyGovernance {
+    function resume(
+        uint256 checkpointId,
+        Attestation[] calldata attestations,
+        uint16 reason
+    ) external onlyGovernance nonReentrant {
         HubState from = _state;
         if (from != HubState.Recovery) revert CordonInvalidTransition(from, HubState.Active);
         uint256 latest = _latestCheckpointId;
@@ -206,8 +260,10 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             revert CordonStaleCheckpoint(checkpointId, latest);
         }
         bytes32 expected = _getCheckpoint(checkpointId).digest;
-        (bytes32 digest, uint256 code, address failing) = _currentDigest();
+        (bytes32 digest, uint256 code, address failing, address unreadable) = _currentDigest();
         if (code != 0) revert CordonInvariantFailing(failing, code);
+        // A digest that cannot be read would read as zero on both sides and pass the gate below.
+        if (unreadable != address(0)) revert CordonDigestUnreadable(unreadable);
         if (digest != expected) revert CordonDigestMismatch(expected, digest);
         uint256 valid = _countAttestations(checkpointId, digest, attestations);
         if (valid < _attestationThreshold) revert CordonNotEnoughAttestations(valid, _attestationThreshold);
@@ -215,6 +271,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         uint64 incident = _incidentId;
         _state = HubState.Active;
         _heldScopes = 0;
+        _sealUntil = 0;
         uint256 grace = _graceScopes;
         if (grace != 0 && _gracePeriod != 0) {
             uint40 until = uint40(block.timestamp) + _gracePeriod;
@@ -229,7 +286,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function shutdown(uint16 reason) external onlyGovernance {
+    function shutdown(uint16 reason) external onlyGovernance nonReentrant {
         _settle();
         HubState from = _state;
         if (from == HubState.Shutdown) revert CordonInvalidTransition(from, HubState.Shutdown);
@@ -237,6 +294,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         _heldScopes |= _expiringScopes | _graceActiveScopes;
         _clearEpisode();
         _clearGrace();
+        _sealUntil = 0;
         _state = HubState.Shutdown;
         emit StateChanged(incident, from, HubState.Shutdown, msg.sender, reason, 0);
         _push();
@@ -248,7 +306,42 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function liftCooldown() external onlyGovernance {
+    function sealExits(
+        uint40 duration,
+        uint16 reason
+    ) external onlyGovernance nonReentrant returns (uint256 checkpointId) {
+        HubState from = _state;
+        if (from != HubState.Recovery) revert CordonInvalidTransition(from, HubState.Recovery);
+        if (duration == 0) revert CordonPauseDurationZero();
+        if (duration > MAX_SEAL_DURATION) revert CordonPauseDurationTooLong(duration, MAX_SEAL_DURATION);
+        uint40 until = uint40(block.timestamp) + duration;
+        _sealUntil = until;
+        checkpointId = _takeCheckpoint(reason);
+        emit ExitsSealed(_incidentId, until, checkpointId, msg.sender, reason);
+        _push();
+    }
+
+    /// @inheritdoc ICordonHub
+    function setTripCooldown(uint40 cooldown) external onlyGovernance {
+        if (cooldown > MAX_GUARDIAN_PAUSE_DURATION) {
+            revert CordonPauseDurationTooLong(cooldown, MAX_GUARDIAN_PAUSE_DURATION);
+        }
+        _tripCooldown = cooldown;
+        emit TripCooldownChanged(cooldown);
+    }
+
+    /// @inheritdoc ICordonHub
+    function liftTripCooldown(uint256 scopes, bool invariantTrips) external onlyGovernance {
+        if (scopes & ~_SCOPE_MASK != 0) revert CordonInvalidScopes(scopes);
+        for (uint256 key = 0; scopes >> key != 0; ++key) {
+            if ((scopes >> key) & 1 == 1) delete _tripReadyAt[key];
+        }
+        if (invariantTrips) delete _tripReadyAt[INVARIANT_TRIP_KEY];
+        emit TripCooldownLifted(msg.sender, scopes, invariantTrips);
+    }
+
+    /// @inheritdoc ICordonHub
+    function liftCooldown() external onlyGovernance nonReentrant {
         // Settle first: an expired episode not yet settled would otherwise start its cooldown after the lift.
         if (_settle()) _push();
         _cooldownUntil = 0;
@@ -274,9 +367,13 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function addProtected(address target) external onlyGovernance {
+    function addProtected(address target) external onlyGovernance nonReentrant {
         if (_protectedIndex[target] != 0) revert CordonAlreadyProtected(target);
         if (_protected.length >= MAX_PROTECTED) revert CordonTooManyProtected(MAX_PROTECTED);
+        // A contract that obeys another hub would never be paused by this one, silently.
+        (bool ok, bytes32 word) = _staticWord(target, ICordonGuarded.cordonHub.selector);
+        address bound = ok ? address(uint160(uint256(word))) : address(0);
+        if (bound != address(this)) revert CordonWrongHub(target, bound);
         _protected.push(target);
         _protectedIndex[target] = _protected.length;
         emit ProtectedContractAdded(target);
@@ -284,9 +381,15 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function removeProtected(address target) external onlyGovernance {
+    function removeProtected(address target) external onlyGovernance nonReentrant {
         uint256 index = _protectedIndex[target];
         if (index == 0) revert CordonNotProtected(target);
+        // Release it: a contract the hub no longer pushes to must not stay frozen in its last state.
+        HubSync memory release;
+        release.incidentId = _incidentId;
+        release.pauseEpoch = _pauseEpoch;
+        _syncOne(target, release);
+        delete _tripScopes[target];
         address last = _protected[_protected.length - 1];
         _protected[index - 1] = last;
         _protectedIndex[last] = index;
@@ -300,14 +403,16 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         address target,
         address asset,
         ICordonGuarded.LimitParams calldata params
-    ) external onlyGovernance {
+    ) external onlyGovernance nonReentrant {
         _requireProtected(target);
         ICordonGuarded(target).cordonSetLimit(asset, params);
+        // The contract may trip the scope of each of its limits, and no other.
+        _tripScopes[target] |= 1 << params.scope;
         emit LimitSet(target, asset, params);
     }
 
     /// @inheritdoc ICordonHub
-    function cancelQueued(address target, uint256[] calldata ids) external onlyGovernance {
+    function cancelQueued(address target, uint256[] calldata ids) external onlyGovernance nonReentrant {
         _requireProtected(target);
         for (uint256 i = 0; i < ids.length; ++i) {
             ICordonGuarded(target).cordonCancelQueued(ids[i]);
@@ -315,7 +420,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /// @inheritdoc ICordonHub
-    function approveQueued(address target, uint256[] calldata ids) external onlyGovernance {
+    function approveQueued(address target, uint256[] calldata ids) external onlyGovernance nonReentrant {
         _requireProtected(target);
         for (uint256 i = 0; i < ids.length; ++i) {
             ICordonGuarded(target).cordonApproveQueued(ids[i]);
@@ -352,6 +457,11 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             sync.graceScopes = 0;
             sync.graceExpiry = 0;
         }
+        // In Recovery, `stateExpires` and `expiry` carry governance's seal of the exit path (it ends by itself).
+        if (sync.state == HubState.Recovery && block.timestamp < _sealUntil) {
+            sync.stateExpires = true;
+            sync.expiry = _sealUntil;
+        }
     }
 
     /// @inheritdoc ICordonHub
@@ -364,9 +474,20 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     /// @inheritdoc ICordonHub
     function cooldownUntil() external view returns (uint40) {
         uint40 expiry = _expiry;
-        // An episode that has expired but was not settled yet starts its cooldown at its expiry.
-        if (expiry != 0 && block.timestamp >= expiry) return expiry + _guardianCooldown;
+        // An episode that has expired but was not settled yet starts its cooldown at its expiry (if a guardian
+        // paused in it: a trip's episode starts none).
+        if (expiry != 0 && block.timestamp >= expiry && _episodeByGuardian) return expiry + _guardianCooldown;
         return _cooldownUntil;
+    }
+
+    /// @inheritdoc ICordonHub
+    function tripRules() external view returns (uint40 tripCooldown, uint40 sealedUntil) {
+        return (_tripCooldown, _sealUntil);
+    }
+
+    /// @inheritdoc ICordonHub
+    function tripReadyAt(uint256 key) external view returns (uint40) {
+        return _tripReadyAt[key];
     }
 
     /// @inheritdoc ICordonHub
@@ -391,7 +512,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
 
     /// @inheritdoc ICordonHub
     function currentDigest() external view returns (bytes32 digest, uint256 invariantCode, address failing) {
-        return _currentDigest();
+        (digest, invariantCode, failing, ) = _currentDigest();
     }
 
     /// @inheritdoc ICordonHub
@@ -418,21 +539,33 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     // ───────────────────────────────────────────── internals ─────────────────────────────────────────────
 
     /**
-     * @dev The one pause path. `governance` pauses are held with no end; others belong to the running guardian
-     * episode (or start one). `evidence` (an invariant or limit trip) skips the guardian role and cooldown checks.
+     * @dev The one pause path. Governance pauses are held with no end; others belong to the running episode (or start
+     * one), which ends by itself. Only a guardian's pause is subject to the guardian cooldown, and only an episode a
+     * guardian paused in starts one when it ends unconfirmed: a trip (evidence anyone may bring) never touches the
+     * guardians' clock. A guardian pausing during an episode a trip started gets its full duration, once.
      */
-    function _pause(bool protocolWide, uint256 scopes, uint16 reason, bool governance, bool evidence) private {
-        if (!governance && !evidence) _checkRole(GUARDIAN_ROLE);
+    function _pause(bool protocolWide, uint256 scopes, uint16 reason, Actor actor) private {
+        bool governance = actor == Actor.Governance;
+        if (actor == Actor.Guardian) _checkRole(GUARDIAN_ROLE);
         _settle();
         _requirePausable();
         uint64 incident = _openIncidentIfNeeded(reason);
 
         uint40 expiry = 0;
         if (!governance) {
+            bool guardian = actor == Actor.Guardian;
+            if (guardian && !_episodeByGuardian && block.timestamp < _cooldownUntil) {
+                revert CordonGuardianCooldown(_cooldownUntil);
+            }
+            uint40 end = uint40(block.timestamp) + _guardianPauseDuration;
             if (_expiry == 0) {
-                if (!evidence && block.timestamp < _cooldownUntil) revert CordonGuardianCooldown(_cooldownUntil);
-                // A new episode. Rule 2: later pauses within it never move this end.
-                _expiry = uint40(block.timestamp) + _guardianPauseDuration;
+                // A new episode. Rule 2: later pauses within it never move this end...
+                _expiry = end;
+                _episodeByGuardian = guardian;
+            } else if (guardian && !_episodeByGuardian) {
+                // ...except that the first guardian pause in an episode a trip started lasts its own full duration.
+                if (end > _expiry) _expiry = end;
+                _episodeByGuardian = true;
             }
             expiry = _expiry;
         }
@@ -440,7 +573,20 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             // One bump per pause call; 2^64 pauses cannot happen.
             ++_pauseEpoch;
         }
+        _applyPause(protocolWide, scopes, reason, governance, incident, expiry);
+        _takeCheckpoint(reason);
+        _push();
+    }
 
+    /// @dev Records what {_pause} pauses: the protocol-wide state or the scopes, held or in the episode.
+    function _applyPause(
+        bool protocolWide,
+        uint256 scopes,
+        uint16 reason,
+        bool governance,
+        uint64 incident,
+        uint40 expiry
+    ) private {
         if (protocolWide) {
             HubState from = _state;
             if (from == HubState.Active) {
@@ -449,7 +595,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             } else if (governance) {
                 _stateExpires = false; // governance holds a guardian's pause
             }
-            emit StateChanged(incident, from, HubState.Paused, msg.sender, reason, governance ? 0 : expiry);
+            emit StateChanged(incident, from, HubState.Paused, msg.sender, reason, expiry);
         } else {
             if (governance) {
                 _heldScopes |= scopes;
@@ -461,19 +607,21 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
             emit ScopesPaused(incident, scopes, msg.sender, reason, expiry);
         }
         if (_expiringScopes == 0 && !_stateExpires) _clearEpisode();
-        _takeCheckpoint(reason);
-        _push();
     }
 
-    /// @dev Ends an expired guardian episode and an expired grace period in storage. Returns whether one ended.
+    /// @dev Ends an expired episode and an expired grace period in storage. Returns whether one ended.
     function _settle() private returns (bool settled) {
         uint40 expiry = _expiry;
         if (expiry != 0 && block.timestamp >= expiry) {
             bool protocolWide = _stateExpires && _state == HubState.Paused;
             uint256 scopes = _expiringScopes;
-            // Rule 3: the cooldown runs from the expiry, not from whenever someone settles it.
-            uint40 cooldown = expiry + _guardianCooldown;
-            _cooldownUntil = cooldown;
+            // Rule 3: the cooldown runs from the expiry, not from whenever someone settles it; a trip's episode
+            // starts none.
+            uint40 cooldown = _cooldownUntil;
+            if (_episodeByGuardian) {
+                cooldown = expiry + _guardianCooldown;
+                _cooldownUntil = cooldown;
+            }
             _clearEpisode();
             emit PauseExpired(_incidentId, expiry, scopes, protocolWide, cooldown);
             if (protocolWide) {
@@ -492,9 +640,32 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         if (settled) _closeIncidentIfOpen();
     }
 
+    /// @dev Governance ends the running episode before its expiry: guardians who paused in it still wait out their
+    /// cooldown (from now), so they cannot re-pause over governance's decision; governance may lift it.
+    function _endEpisodeEarly() private {
+        if (_expiry != 0 && _episodeByGuardian) {
+            uint40 until = uint40(block.timestamp) + _guardianCooldown;
+            _cooldownUntil = until;
+            emit CooldownStarted(_incidentId, until);
+        }
+        _clearEpisode();
+    }
+
+    /// @dev Reverts with {CordonTripCooldown} while trip key `key` cools down after its last trip.
+    function _requireTripReady(uint256 key) private view {
+        uint40 readyAt = _tripReadyAt[key];
+        if (block.timestamp < readyAt) revert CordonTripCooldown(key, readyAt);
+    }
+
+    /// @dev When a key that trips now may trip again: the trip cooldown after the end of the episode it joined.
+    function _tripReadyFrom() private view returns (uint40) {
+        return _expiry + _tripCooldown;
+    }
+
     function _clearEpisode() private {
         _expiry = 0;
         _stateExpires = false;
+        _episodeByGuardian = false;
         _expiringScopes = 0;
     }
 
@@ -543,6 +714,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         if (cooldown > MAX_GUARDIAN_PAUSE_DURATION) {
             revert CordonPauseDurationTooLong(cooldown, MAX_GUARDIAN_PAUSE_DURATION);
         }
+        if (cooldown < MIN_GUARDIAN_COOLDOWN) revert CordonCooldownTooShort(cooldown, MIN_GUARDIAN_COOLDOWN);
         _guardianPauseDuration = duration;
         _guardianCooldown = cooldown;
         emit PauseRulesChanged(duration, cooldown);
@@ -561,7 +733,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     function _requireInvariantsHold() private view {
-        (, uint256 code, address failing) = _currentDigest();
+        (, uint256 code, address failing, ) = _currentDigest();
         if (code != 0) revert CordonInvariantFailing(failing, code);
     }
 
@@ -574,12 +746,40 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         }
     }
 
-    /// @dev A low-level call: a high-level one would revert outside any catch if `target` had lost its code (an
-    /// EIP-7702 account whose delegation was cleared), and one broken contract must never block a pause.
+    /**
+     * @dev Pushes `sync` to `target` with exactly {PUSH_GAS}. A low-level call: a high-level one would revert outside
+     * any catch if `target` had lost its code (an EIP-7702 account whose delegation was cleared), and one broken
+     * contract must never block a pause. So a failing push is recorded, not fatal; to make sure it failed on its own
+     * and not because the caller chose too little gas, the push only starts with its full bound at hand. At most
+     * {MAX_REASON_BYTES} of the revert data are copied, so a huge answer cannot make the transition expensive.
+     */
     function _syncOne(address target, HubSync memory sync) private {
-        // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory reason) = target.call(abi.encodeCall(ICordonGuarded.cordonSync, (sync)));
+        bytes memory data = abi.encodeCall(ICordonGuarded.cordonSync, (sync));
+        _requireGas(PUSH_GAS);
+        bool ok;
+        bytes memory reason;
+        assembly ("memory-safe") {
+            ok := call(PUSH_GAS, target, 0, add(data, 0x20), mload(data), 0, 0)
+            if iszero(ok) {
+                let size := returndatasize()
+                if gt(size, MAX_REASON_BYTES) {
+                    size := MAX_REASON_BYTES
+                }
+                reason := mload(0x40)
+                mstore(reason, size)
+                returndatacopy(add(reason, 0x20), 0, size)
+                // Round the free memory pointer up to a word.
+                mstore(0x40, add(add(reason, 0x20), and(add(size, 0x1f), not(0x1f))))
+            }
+        }
         if (!ok) emit SyncFailed(target, reason);
+    }
+
+    /// @dev Reverts with {CordonPushGasTooLow} unless a call can be given `limit` gas (EIP-150 keeps 1/64 back).
+    function _requireGas(uint256 limit) private view {
+        uint256 needed = limit + limit / 63 + _CALL_OVERHEAD;
+        uint256 available = gasleft();
+        if (available < needed) revert CordonPushGasTooLow(needed, available);
     }
 
     function _takeCheckpoint(uint16 reason) private returns (uint256 id) {
@@ -591,7 +791,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         uint256 n = _protected.length;
         for (uint256 i = 0; i < n; ++i) {
             address target = _protected[i];
-            bytes32 digest = _digestOf(target);
+            (, bytes32 digest) = _digestOf(target);
             uint256 code = _invariantCode(target);
             if (firstCode == 0) firstCode = code;
             combined = keccak256(abi.encode(combined, target, digest));
@@ -615,11 +815,17 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         return _checkpoints[id % CHECKPOINT_HISTORY];
     }
 
-    function _currentDigest() private view returns (bytes32 combined, uint256 firstCode, address failing) {
+    function _currentDigest()
+        private
+        view
+        returns (bytes32 combined, uint256 firstCode, address failing, address unreadable)
+    {
         uint256 n = _protected.length;
         for (uint256 i = 0; i < n; ++i) {
             address target = _protected[i];
-            combined = keccak256(abi.encode(combined, target, _digestOf(target)));
+            (bool ok, bytes32 digest) = _digestOf(target);
+            if (!ok && unreadable == address(0)) unreadable = target;
+            combined = keccak256(abi.encode(combined, target, digest));
             if (firstCode == 0) {
                 uint256 code = _invariantCode(target);
                 if (code != 0) (firstCode, failing) = (code, target);
@@ -627,9 +833,10 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
         }
     }
 
-    function _digestOf(address target) private view returns (bytes32) {
-        (bool ok, bytes32 digest) = _staticWord(target, ICordonCheckpointed.stateDigest.selector);
-        return ok ? digest : bytes32(0);
+    /// @dev `target`'s state digest, and whether it could be read (zero when not).
+    function _digestOf(address target) private view returns (bool ok, bytes32 digest) {
+        (ok, digest) = _staticWord(target, ICordonCheckpointed.stateDigest.selector);
+        if (!ok) digest = bytes32(0);
     }
 
     function _invariantCode(address target) private view returns (uint256) {
@@ -638,15 +845,17 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712 {
     }
 
     /**
-     * @dev Calls the parameterless view function `selector` of `target`, which returns one word. `ok` is false when
-     * the call reverts or answers with less than a word (a catch-all fallback): a try/catch cannot survive such an
-     * answer, since decoding it reverts in this contract, and one bad protected contract would block every pause.
-     * Only the first word of the answer is copied, so a huge answer cannot exhaust the gas either.
+     * @dev Calls the parameterless view function `selector` of `target`, which returns one word, with exactly
+     * {CHECK_GAS} (and only once that much is at hand, as for a push). `ok` is false when the call reverts, runs out
+     * of its gas or answers with less than a word (a catch-all fallback): a try/catch cannot survive such an answer,
+     * since decoding it reverts in this contract, and one bad protected contract would block every pause. Only the
+     * first word of the answer is copied, so a huge answer cannot exhaust the gas either.
      */
     function _staticWord(address target, bytes4 selector) private view returns (bool ok, bytes32 word) {
+        _requireGas(CHECK_GAS);
         assembly ("memory-safe") {
             mstore(0x00, selector)
-            ok := staticcall(gas(), target, 0x00, 0x04, 0x00, 0x20)
+            ok := staticcall(CHECK_GAS, target, 0x00, 0x04, 0x00, 0x20)
             ok := and(ok, gt(returndatasize(), 0x1f))
             word := mload(0x00)
         }

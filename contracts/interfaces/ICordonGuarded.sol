@@ -88,9 +88,17 @@ interface ICordonGuarded {
     error CordonQueuedNotPending(uint256 id, QueueStatus status);
     /// @dev Queued outflow `id` cannot be claimed before `releaseTime`.
     error CordonQueuedNotReady(uint256 id, uint40 releaseTime);
-    /// @dev Queued outflow `id` was voided by a pause after it was queued (epoch `queuedEpoch`, now `currentEpoch`);
-    /// governance must re-approve it.
+    /// @dev Queued outflow `id` was voided by a pause of its asset's outflows after it was queued (epoch `queuedEpoch`,
+    /// the voiding pause's `currentEpoch`): it can be claimed once the asset's outflows reopen (or in Shutdown), or
+    /// sooner if governance re-approves it.
     error CordonQueuedVoided(uint256 id, uint64 queuedEpoch, uint64 currentEpoch);
+    /// @dev Queued outflow `id` tripped the breaker: only governance's approval ({cordonApproveQueued}) releases it.
+    error CordonQueuedNeedsApproval(uint256 id);
+    /// @dev A protected contract limits at most `max` assets.
+    error CordonTooManyLimitedAssets(uint256 max);
+    /// @dev The hub ran out of gas tripping `scope` (or could not give a push its gas bound): the outflow reverts
+    /// rather than being queued with no pause. Send it again with more gas.
+    error CordonTripOutOfGas(uint8 scope);
 
     /**
      * @notice Applies the hub's state. Called by the hub on every transition.
@@ -112,15 +120,18 @@ interface ICordonGuarded {
     function cordonCancelQueued(uint256 id) external;
 
     /**
-     * @notice Re-approves queued outflow `id` after a pause voided it.
+     * @notice Re-approves queued outflow `id` after a pause voided it, or releases the outflow that tripped the
+     * breaker.
      * @dev Requirements: the caller is the hub; `id` is pending. Emits {QueuedOutflowApproved}.
      */
     function cordonApproveQueued(uint256 id) external;
 
     /**
      * @notice Pays queued outflow `id` to its recipient. Anyone may call it; the funds only go to the recipient.
-     * @dev Requirements: `id` is pending, its release time has passed, no pause has voided it since it was queued
-     * (or governance re-approved it), and the exit path of its asset is open. Emits {QueuedOutflowClaimed}.
+     * @dev Requirements: `id` is pending, its release time has passed, it did not trip the breaker (or governance
+     * approved it), and either no pause of its asset's outflows has voided it since it was queued (or governance
+     * re-approved it) and the exit path of its asset is open, or it was voided and the asset's outflows are open again
+     * (the incident is over) or the protocol is shut down. Emits {QueuedOutflowClaimed}.
      */
     function claimQueued(uint256 id) external;
 
@@ -140,6 +151,10 @@ interface ICordonGuarded {
 
     /// @notice Queued outflow `id`.
     function queuedOutflow(uint256 id) external view returns (QueuedOutflow memory);
+
+    /// @notice Whether pending queued outflow `id` is voided by a later pause (claimable once its asset's outflows
+    /// reopen, or in Shutdown) or held because it tripped the breaker (claimable only once governance approves it).
+    function queuedStanding(uint256 id) external view returns (bool voided, bool held);
 
     /// @notice Number of outflows ever queued (ids run from 1 to this).
     function queuedCount() external view returns (uint256);

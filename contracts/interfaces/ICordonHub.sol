@@ -14,21 +14,35 @@ import {ICordonGuarded} from "./ICordonGuarded.sol";
  * - Governance (a Safe or a TimelockController) alone unpauses, enters Recovery, resumes, shuts down, changes the pause
  *   rules, adds and removes guardians and protected contracts, and sets limits.
  * - Anyone may trip the breaker when a protected contract's invariant check fails, and settle an expired pause.
- * - A protected contract may trip its own scopes when an outflow limit with the TRIP policy is breached.
+ * - A protected contract may trip the scopes of its own limits when an outflow limit with the TRIP policy is breached.
  *
  * Pause rules (each proven by tests in `test/hub/`):
- * 1. A guardian pause starts an episode that ends by itself `guardianPauseDuration` after it began, unless governance
- *    confirms it by entering Recovery or by pausing the same scopes itself. Governance bounds the duration by
- *    {MAX_GUARDIAN_PAUSE_DURATION}.
+ * 1. A guardian pause or a trip starts an episode that ends by itself `guardianPauseDuration` after it began, unless
+ *    governance confirms it by entering Recovery or by pausing the same scopes itself. Governance bounds the duration
+ *    by {MAX_GUARDIAN_PAUSE_DURATION}.
  * 2. Pausing again while an episode runs never moves its end: guardians cannot chain pauses to keep a protocol down.
- * 3. When an unconfirmed episode ends, guardians may not pause again for `guardianCooldown` seconds. Governance can
- *    lift the cooldown at any time, and evidence-based trips (a failing invariant, a limit breach) are never subject
- *    to it, so a needed second pause is never blocked by something governance cannot lift.
- * 4. Governance pauses have no end; only governance ends them.
- * 5. Returning to Active by governance (unpause or resume) is refused while any protected contract's invariant fails;
- *    resume also requires the protocol's state to equal the named checkpoint and, if set, M-of-N guardian EIP-712
- *    attestations of that checkpoint.
- * 6. Shutdown is never left.
+ *    One exception, so that no stranger decides when a guardian pause ends: the first guardian pause in an episode a
+ *    trip started lasts its own full duration (the episode's end moves to it, once).
+ * 3. When an episode a guardian paused in ends unconfirmed, or governance ends it early (unpause), guardians may not
+ *    pause again for `guardianCooldown` seconds (at least {MIN_GUARDIAN_COOLDOWN}, so an open window always follows).
+ *    An episode only trips were in starts no guardian cooldown: no account without a role moves the guardians' clock.
+ *    Governance can lift the cooldown at any time.
+ * 4. Trips (a failing invariant, a limit breach) need no role and ignore the guardian cooldown, but are not a free
+ *    lever: after a trip, the same scope (or invariant trips as a whole) cannot trip again until `tripCooldown` after
+ *    the end of the episode it joined. Governance sets and lifts the trip cooldown. The outflow that tripped is held
+ *    until governance approves it.
+ * 5. Governance pauses have no end; only governance ends them.
+ * 6. Returning to Active by governance (unpause or resume) is refused while any protected contract's invariant fails;
+ *    resume also requires every digest to be readable, the protocol's state to equal the named checkpoint (the latest
+ *    of the incident, which in Recovery only governance takes) and, if set, M-of-N guardian EIP-712 attestations of
+ *    it. To take a stable checkpoint governance may seal the exit path for at most {MAX_SEAL_DURATION}; it reopens by
+ *    itself.
+ * 7. Shutdown is never left.
+ *
+ * Every transition either reaches every protected contract or reverts as a whole: each push and checkpoint call is
+ * given a fixed gas bound ({PUSH_GAS}, {CHECK_GAS}) and only starts with that bound at hand, a contract that fails
+ * within its bound is recorded ({SyncFailed}) and skipped, and transitions cannot nest (a pause from inside a push
+ * reverts).
  */
 interface ICordonHub {
     /// @dev A guardian's signature on an attestation; `signer` may be a contract (ERC-1271), such as a Safe.
@@ -117,6 +131,20 @@ interface ICordonHub {
 
     /// @notice Emitted when governance changes the pause rules.
     event PauseRulesChanged(uint40 guardianPauseDuration, uint40 guardianCooldown);
+    /// @notice Emitted when governance ends a guardian's episode early: guardians may pause again from `until`.
+    event CooldownStarted(uint64 indexed incidentId, uint40 until);
+    /// @notice Emitted when the trip cooldown is set (at construction: the guardian cooldown).
+    event TripCooldownChanged(uint40 tripCooldown);
+    /// @notice Emitted when governance lets `scopes` (and, if `invariantTrips`, invariant trips) trip again at once.
+    event TripCooldownLifted(address indexed actor, uint256 scopes, bool invariantTrips);
+    /// @notice Emitted when governance seals the exit path in Recovery until `until`, with the checkpoint it took.
+    event ExitsSealed(
+        uint64 indexed incidentId,
+        uint40 until,
+        uint256 indexed checkpointId,
+        address indexed actor,
+        uint16 reason
+    );
     event CooldownLifted(address indexed actor);
     event AttestationThresholdChanged(uint256 threshold);
     event GraceChanged(uint256 scopes, uint40 period);
@@ -152,6 +180,21 @@ interface ICordonHub {
     error CordonDigestMismatch(bytes32 expected, bytes32 current);
     /// @dev The attestation threshold `threshold` is above the number of guardians `guardians`.
     error CordonInvalidThreshold(uint256 threshold, uint256 guardians);
+    /// @dev The guardian cooldown `cooldown` is below the hub's floor `min`.
+    error CordonCooldownTooShort(uint256 cooldown, uint256 min);
+    /// @dev `target` obeys hub `hub`, not this one: it would never be paused by this hub.
+    error CordonWrongHub(address target, address hub);
+    /// @dev Protected contract `target` may only trip the scopes of its limits (`allowed`), not `scopes`.
+    error CordonTripScopesNotAllowed(address target, uint256 scopes, uint256 allowed);
+    /// @dev Trip key `key` (a scope, or {INVARIANT_TRIP_KEY}) cannot trip again before `readyAt`; governance may lift.
+    error CordonTripCooldown(uint256 key, uint40 readyAt);
+    /// @dev `target`'s state digest cannot be read: the resume cannot be checked against the checkpoint.
+    error CordonDigestUnreadable(address target);
+    /// @dev Checkpoint `id` belongs to incident `checkpointIncident`, not the current `incidentId`.
+    error CordonCheckpointOfOtherIncident(uint256 id, uint64 checkpointIncident, uint64 incidentId);
+    /// @dev A push or checkpoint call needs `needed` gas at hand to get its bound; only `available` was left. Send
+    /// the transaction with more gas.
+    error CordonPushGasTooLow(uint256 needed, uint256 available);
 
     /**
      * @notice Pauses the whole protocol.
@@ -173,13 +216,14 @@ interface ICordonHub {
      * never subject to the guardian cooldown. The pause is a guardian-style pause: it ends with the episode unless
      * governance confirms it.
      * @dev Requirements: `target` is protected; its check returns non-zero (or reverts); the state is Active or
-     * Paused. Emits {InvariantTripped}.
+     * Paused; invariant trips are not in their trip cooldown. Starts no guardian cooldown. Emits {InvariantTripped}.
      */
     function tripOnInvariant(address target) external;
 
     /**
      * @notice Pauses `scopes` on behalf of the protected contract calling it (an outflow limit with the TRIP policy).
-     * @dev Requirements: the caller is protected. Not subject to the guardian cooldown. Emits {LimitTripped}.
+     * @dev Requirements: the caller is protected; `scopes` are scopes of its limits; none is in its trip cooldown; the
+     * state is Active or Paused. Not subject to the guardian cooldown and starts none. Emits {LimitTripped}.
      */
     function tripFromProtected(uint256 scopes, uint16 reason) external;
 
@@ -192,13 +236,15 @@ interface ICordonHub {
 
     /**
      * @notice Records a checkpoint of every protected contract's state digest and invariant code.
-     * @dev Requirements: the caller is a guardian or governance. Emits {CheckpointTaken}.
+     * @dev Requirements: the caller is a guardian or governance; in Recovery, governance only (the latest checkpoint is
+     * the one a resume names). Emits {CheckpointTaken}.
      */
     function checkpoint(uint16 reason) external returns (uint256 checkpointId);
 
     /**
      * @notice Ends the protocol-wide pause (Paused -> Active) and every scope pause.
-     * @dev Requirements: governance; state Paused, or Active with paused scopes; every invariant holds.
+     * @dev Requirements: governance; state Paused, or Active with paused scopes; every invariant holds. Ending a
+     * guardian's episode early starts the guardian cooldown ({CooldownStarted}).
      */
     function unpause(uint16 reason) external;
 
@@ -211,7 +257,8 @@ interface ICordonHub {
     /**
      * @notice Confirms the pause by entering Recovery: normal paths stay closed with no end, the exit path opens.
      * `checkpointId` names the checkpoint the recovery restores to (recorded in the event).
-     * @dev Requirements: governance; state Active or Paused. Emits {StateChanged}.
+     * @dev Requirements: governance; state Active or Paused; `checkpointId` (if not 0) belongs to the current
+     * incident. Emits {StateChanged}.
      */
     function enterRecovery(uint256 checkpointId, uint16 reason) external;
 
@@ -235,16 +282,33 @@ interface ICordonHub {
     /// @notice Lets guardians pause again at once after an unconfirmed pause. Governance only.
     function liftCooldown() external;
 
+    /**
+     * @notice Seals the exit path in Recovery for `duration` seconds so the state holds still for a resume, and takes
+     * the checkpoint to resume from. Exits reopen by themselves when the seal ends; a resume ends it at once.
+     * @dev Requirements: governance; state Recovery; `duration` in `[1, MAX_SEAL_DURATION]`. Emits {ExitsSealed} and
+     * {CheckpointTaken}.
+     */
+    function sealExits(uint40 duration, uint16 reason) external returns (uint256 checkpointId);
+
+    /// @notice Sets how long after a trip's episode ends the same scope (or invariant trips) cannot trip again (0: no
+    /// cooldown). Governance only; at most {MAX_GUARDIAN_PAUSE_DURATION}. Emits {TripCooldownChanged}.
+    function setTripCooldown(uint40 tripCooldown) external;
+
+    /// @notice Lets `scopes` (and, if `invariantTrips`, invariant trips) trip again at once. Governance only. Emits
+    /// {TripCooldownLifted}.
+    function liftTripCooldown(uint256 scopes, bool invariantTrips) external;
+
     /// @notice Sets how many guardian attestations a resume needs (0: none). Governance only.
     function setAttestationThreshold(uint256 threshold) external;
 
     /// @notice Sets the scopes that stay paused for `period` after a resume (e.g. liquidations). Governance only.
     function setGrace(uint256 scopes, uint40 period) external;
 
-    /// @notice Protects `target`: it receives every state push and is checkpointed. Governance only.
+    /// @notice Protects `target`: it receives every state push and is checkpointed. Governance only; `target` must
+    /// name this hub as its `cordonHub()`.
     function addProtected(address target) external;
 
-    /// @notice Stops protecting `target`. Governance only.
+    /// @notice Stops protecting `target`, releasing it first (it is pushed an open Active state). Governance only.
     function removeProtected(address target) external;
 
     /// @notice Sets `asset`'s outflow limit in protected contract `target`. Governance only.
@@ -267,6 +331,12 @@ interface ICordonHub {
 
     /// @notice When guardians may pause again (0 or past: now).
     function cooldownUntil() external view returns (uint40);
+
+    /// @notice The trip cooldown, and until when the exit path is sealed in Recovery (0 or past: not sealed).
+    function tripRules() external view returns (uint40 tripCooldown, uint40 sealedUntil);
+
+    /// @notice When trip key `key` (a scope, or {INVARIANT_TRIP_KEY}) may trip again (0 or past: now).
+    function tripReadyAt(uint256 key) external view returns (uint40);
 
     /// @notice The current or last incident's id (0 before the first).
     function incidentId() external view returns (uint64);

@@ -75,7 +75,8 @@ library OutflowLimit {
     /// @dev `window` is zero or above {MAX_WINDOW} seconds.
     error OutflowLimitInvalidWindow(uint256 window, uint256 max);
     /// @dev `largeThreshold` is outside `[min, max]`: it is kept in 1/2048ths of capacity, so the smallest one it can
-    /// hold is `capacity / 2048` (rounded up) and the largest is the capacity. Use 0 to turn the rule off.
+    /// hold is `capacity / 2048` (rounded up; for a capacity below 2048, the smallest whose stored fraction is still
+    /// worth at least 1) and the largest is the capacity. Use 0 to turn the rule off.
     error OutflowLimitInvalidLargeThreshold(uint256 largeThreshold, uint256 min, uint256 max);
 
     /**
@@ -88,7 +89,8 @@ library OutflowLimit {
      *
      * Requirements:
      * - `capacity` in `[1, MAX_AMOUNT]`, `window` in `[1, MAX_WINDOW]`.
-     * - `largeThreshold` is 0 or in `[ceil(capacity / 2048), capacity]`.
+     * - `largeThreshold` is 0 or in `[min, capacity]`, `min` being `ceil(capacity / 2048)` (see `_minLargeThreshold`
+     *   for capacities below 2048).
      */
     function configure(
         Limit storage self,
@@ -100,7 +102,7 @@ library OutflowLimit {
     ) internal {
         require(capacity_ != 0 && capacity_ <= MAX_AMOUNT, OutflowLimitInvalidCapacity(capacity_, MAX_AMOUNT));
         require(window_ != 0 && window_ <= MAX_WINDOW, OutflowLimitInvalidWindow(window_, MAX_WINDOW));
-        uint256 minThreshold = (capacity_ + LARGE_DENOMINATOR - 1) / LARGE_DENOMINATOR;
+        uint256 minThreshold = _minLargeThreshold(capacity_);
         require(
             largeThreshold_ == 0 || (largeThreshold_ >= minThreshold && largeThreshold_ <= capacity_),
             OutflowLimitInvalidLargeThreshold(largeThreshold_, minThreshold, capacity_)
@@ -303,6 +305,18 @@ library OutflowLimit {
     function largeThreshold(Limit storage self) internal view returns (uint256) {
         uint256 word = self._packed;
         return ((word >> _CAPACITY_SHIFT) * ((word >> _LARGE_SHIFT) & _MASK_11)) / LARGE_DENOMINATOR;
+    }
+
+    /**
+     * @dev The smallest large-transfer threshold whose stored fraction keeps an effective threshold of at least 1
+     * (an effective 0 would read as "off" while every outflow is treated as large). For a capacity of 2048 or more
+     * that is `ceil(capacity / 2048)`; below, the fraction must reach `k = ceil(2048 / capacity)`, which takes a
+     * threshold of `ceil(k * capacity / 2048)`.
+     */
+    function _minLargeThreshold(uint256 capacity_) private pure returns (uint256) {
+        if (capacity_ >= LARGE_DENOMINATOR) return (capacity_ + LARGE_DENOMINATOR - 1) / LARGE_DENOMINATOR;
+        uint256 k = (LARGE_DENOMINATOR + capacity_ - 1) / capacity_;
+        return (k * capacity_ + LARGE_DENOMINATOR - 1) / LARGE_DENOMINATOR;
     }
 
     /// @dev `used` at `timestamp`, from the stored used amount decayed by the refill since the last update.

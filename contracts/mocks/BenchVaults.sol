@@ -59,3 +59,35 @@ contract BenchVaultOZ is BenchVaultBase, Pausable {
         token.transfer(msg.sender, amount);
     }
 }
+
+/// @dev An OpenZeppelin `Pausable` contract paused by its owner, for the pause benchmark's comparison.
+contract BenchPausable is Pausable {
+    address public immutable owner;
+
+    error BenchPausableUnauthorized(address caller);
+
+    constructor(address owner_) {
+        owner = owner_;
+    }
+
+    function pause() external {
+        require(msg.sender == owner, BenchPausableUnauthorized(msg.sender));
+        _pause();
+    }
+
+    function unpause() external {
+        require(msg.sender == owner, BenchPausableUnauthorized(msg.sender));
+        _unpause();
+    }
+}
+
+/// @dev Pauses many {BenchPausable} contracts in one transaction (the OpenZeppelin way to pause a protocol).
+contract BenchPauseMulticall {
+    function pauseAll(BenchPausable[] calldata targets) external {
+        for (uint256 i = 0; i < targets.length; ++i) targets[i].pause();
+    }
+
+    function unpauseAll(BenchPausable[] calldata targets) external {
+        for (uint256 i = 0; i < targets.length; ++i) targets[i].unpause();
+    }
+}

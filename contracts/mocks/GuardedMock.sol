@@ -52,7 +52,7 @@ contract GuardedMock is CordonGuarded, ICordonCheckpointed {
         _recordInflow(asset, amount);
     }
 
-    function stateDigest() external view returns (bytes32) {
+    function stateDigest() external view virtual returns (bytes32) {
         require(!revertOnCheck, GuardedMockSyncRefused());
         return digest;
     }

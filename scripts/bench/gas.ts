@@ -1,7 +1,9 @@
 /**
  * `npm run bench:gas`: measures on the EVM what Cordon's guard adds to a withdraw, next to OpenZeppelin's
  * `Pausable` + `RateLimiter` doing the same job, and what a protocol-wide pause costs for 1, 10 and 50 protected
- * contracts. Every figure is the `gasUsed` of a real transaction receipt on Hardhat's in-process chain.
+ * contracts, at the hub's maximum configuration (64 contracts of 8 limited assets), and with one protected contract
+ * whose hooks burn all the gas they are given, beside pausing as many OpenZeppelin `Pausable` contracts in one
+ * multicall. Every figure is the `gasUsed` of a real transaction receipt on Hardhat's in-process chain.
  *
  * Each measured withdraw is its own transaction, so every slot it touches is cold (first access in the transaction),
  * and each vault has already been used once, so no slot goes from zero to non-zero. The three vaults differ only in
@@ -98,6 +100,57 @@ for (const n of [1, 10, 50]) {
   );
 }
 
+console.log("Measuring OpenZeppelin Pausable contracts paused in one multicall, for the same counts...");
+const multicall = await ethers.deployContract("BenchPauseMulticall");
+const ozPause: Record<string, number> = {};
+for (const n of [1, 10, 50]) {
+  const targets: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = await ethers.deployContract("BenchPausable", [await multicall.getAddress()]);
+    targets.push(await p.getAddress());
+  }
+  ozPause[`oz_pause_${n}`] = Number(await gasOf(multicall.pauseAll(targets)));
+  await (await multicall.unpauseAll(targets)).wait();
+  ozPause[`oz_pause_${n}_later`] = Number(await gasOf(multicall.pauseAll(targets)));
+}
+
+console.log("Measuring the maximum configuration and a pause with one contract that burns its gas...");
+const MAX_PROTECTED = 64;
+const MAX_ASSETS = 8;
+const maxHub = await ethers.deployContract("CordonHub", [governance.address, [guardian.address], 3 * DAY, DAY]);
+for (let i = 0; i < MAX_PROTECTED; i++) {
+  const mock = await ethers.deployContract("GuardedMock", [await maxHub.getAddress()]);
+  await (await maxHub.addProtected(await mock.getAddress())).wait();
+  for (let j = 0; j < MAX_ASSETS; j++) {
+    const asset = ethers.getAddress(`0x${(0xa000 + j).toString(16).padStart(40, "0")}`);
+    await (await maxHub.setLimit(await mock.getAddress(), asset, LIMIT)).wait();
+  }
+}
+const maxConfig = Number(await gasOf(maxHub.connect(guardian).pause(0x0101, { gasLimit: 30_000_000 })));
+await (await maxHub.connect(governance).unpause(0x0401)).wait();
+const maxConfigLater = Number(await gasOf(maxHub.connect(guardian).pause(0x0101, { gasLimit: 30_000_000 })));
+
+const burnHub = await ethers.deployContract("CordonHub", [governance.address, [guardian.address], 3 * DAY, DAY]);
+const burner = await ethers.deployContract("BurnerMock", [await burnHub.getAddress()]);
+await (await burnHub.addProtected(await burner.getAddress(), { gasLimit: 5_000_000 })).wait();
+for (let i = 1; i < 50; i++) {
+  const vault = await ethers.deployContract("CordonVault", [
+    await token.getAddress(),
+    `Vault ${i}`,
+    `V${i}`,
+    await burnHub.getAddress(),
+    ethers.ZeroAddress,
+  ]);
+  await (await burnHub.addProtected(await vault.getAddress())).wait();
+  await (await burnHub.setLimit(await vault.getAddress(), await token.getAddress(), LIMIT)).wait();
+}
+const burnPause = Number(await gasOf(burnHub.connect(guardian).pause(0x0101, { gasLimit: 30_000_000 })));
+
+const perContractCordon = Math.round(pauseCost["protocol_pause_50_later_incident"]! / 50);
+const perContractOz = Math.round(ozPause["oz_pause_50_later"]! / 50);
+const TARGET_PAUSE_50 = 1_500_000;
+const TARGET_MAX_CONFIG = 15_000_000;
+
 const result = {
   cordon_hot_path: cordonHotPath,
   oz_baseline: ozBaseline,
@@ -106,7 +159,24 @@ const result = {
   withdraw_cordon: Number(median(withdrawGas.cordon)),
   withdraw_oz: Number(median(withdrawGas.oz)),
   ...pauseCost,
-  targets: { cordon_hot_path_max: TARGET_HOT_PATH, ratio_min: TARGET_RATIO },
+  ...ozPause,
+  protocol_pause_per_contract_50: perContractCordon,
+  oz_pause_per_contract_50: perContractOz,
+  protocol_pause_max_config_64x8: maxConfig,
+  protocol_pause_max_config_64x8_later_incident: maxConfigLater,
+  protocol_pause_50_one_burner: burnPause,
+  targets: {
+    cordon_hot_path_max: TARGET_HOT_PATH,
+    ratio_min: TARGET_RATIO,
+    protocol_pause_per_contract_max: perContractOz,
+    protocol_pause_50_max: TARGET_PAUSE_50,
+    max_config_max: TARGET_MAX_CONFIG,
+  },
+  met_hot_path: cordonHotPath <= TARGET_HOT_PATH && ratio >= TARGET_RATIO,
+  met_pause:
+    perContractCordon <= perContractOz &&
+    pauseCost["protocol_pause_50_later_incident"]! <= TARGET_PAUSE_50 &&
+    maxConfig <= TARGET_MAX_CONFIG,
   met: cordonHotPath <= TARGET_HOT_PATH && ratio >= TARGET_RATIO,
   samples,
 };
@@ -121,12 +191,21 @@ const rows: [string, string, string][] = [
   ["oz_baseline (added)", `${ozBaseline}`, ""],
   ["ratio oz_baseline / cordon_hot_path", ratio.toFixed(3), `target >= ${TARGET_RATIO}`],
   ...Object.entries(pauseCost).map(([k, v]) => [k, `${v}`, ""] as [string, string, string]),
+  ...Object.entries(ozPause).map(([k, v]) => [k, `${v}`, "OZ Pausable, one multicall"] as [string, string, string]),
+  ["protocol_pause_per_contract_50", `${perContractCordon}`, `target <= ${perContractOz} (OZ per contract)`],
+  ["oz_pause_per_contract_50", `${perContractOz}`, ""],
+  ["protocol_pause_max_config_64x8", `${maxConfig}`, `target <= ${TARGET_MAX_CONFIG}`],
+  ["protocol_pause_max_config_64x8_later_incident", `${maxConfigLater}`, ""],
+  ["protocol_pause_50_one_burner", `${burnPause}`, "49 vaults + 1 contract burning its bounds"],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
 console.log(`\n${"measure".padEnd(w0)}  ${"gas".padStart(w1)}  note`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
-console.log(`\nTargets ${result.met ? "met" : "NOT met"}. Written to bench/out/gas.json.`);
+console.log(
+  `\nHot-path targets ${result.met ? "met" : "NOT met"}; pause targets ${result.met_pause ? "met" : "NOT met"}. ` +
+    "Written to bench/out/gas.json.",
+);
 if (!result.met) process.exitCode = 1;
 
 const SNAPSHOT = "bench/gas-snapshot.json";

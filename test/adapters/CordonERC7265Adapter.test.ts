@@ -271,13 +271,13 @@ describe("CordonERC7265Adapter", function () {
   });
 
   describe("pauses and governance", function () {
-    it("a pause after an outflow was locked voids it until hub governance re-approves it", async function () {
+    it("a pause of its scope after an outflow was locked voids it until the pause ends", async function () {
       const { governance, guardian, alice, token, hub, adapter, protocol } =
         await networkHelpers.loadFixture(deployAdapter);
       const tokenAddress = await token.getAddress();
       await protocol.connect(alice).withdraw(tokenAddress, 1_100n * E18, alice.address, false);
-      // A guardian pauses another scope: the pause epoch moves, the token's exit path stays open.
-      await hub.connect(guardian).pauseScopes(1n << 9n, Reason.SECURITY_DRAIN);
+      // A guardian pauses the token's scope: the pause voids the locked outflow while it lasts.
+      await hub.connect(guardian).pauseScopes(1n << BigInt(TOKEN_SCOPE), Reason.SECURITY_DRAIN);
       await time.increase(HOUR);
       await expect(adapter.claimLockedFunds(tokenAddress, alice.address)).to.changeTokenBalance(
         ethers,
@@ -293,6 +293,7 @@ describe("CordonERC7265Adapter", function () {
         .withArgs(1n, pauseEpoch, currentEpoch);
 
       await hub.connect(governance).approveQueued(await adapter.getAddress(), [1n]);
+      await time.increase(3 * DAY); // the guardian pause ends: the exit path reopens
       await expect(adapter.claimLockedFunds(tokenAddress, alice.address)).to.changeTokenBalance(
         ethers,
         token,

@@ -35,6 +35,7 @@ contract CordonHubHandler is Test {
         uint256 grace;
         uint256 graceEnd;
         uint256 duration;
+        bool episodeByGuardian;
         bool shutdown;
         uint256 guardianPauses;
         uint256 trips;
@@ -82,7 +83,7 @@ contract CordonHubHandler is Test {
         vm.prank(guardians[who % guardians.length]);
         try hub.pause(REASON) {
             ++g.guardianPauses;
-            _modelGuardianPause(PROTOCOL);
+            _modelGuardianPause(PROTOCOL, true);
         } catch {}
     }
 
@@ -92,7 +93,7 @@ contract CordonHubHandler is Test {
         vm.prank(guardians[who % guardians.length]);
         try hub.pauseScopes(scopes, REASON) {
             ++g.guardianPauses;
-            _modelGuardianPause(scopes);
+            _modelGuardianPause(scopes, true);
         } catch {}
     }
 
@@ -103,7 +104,7 @@ contract CordonHubHandler is Test {
         vm.prank(address(0x5742));
         try hub.tripOnInvariant(address(mock)) {
             ++g.trips;
-            _modelGuardianPause(PROTOCOL);
+            _modelGuardianPause(PROTOCOL, false);
         } catch {}
     }
 
@@ -210,7 +211,7 @@ contract CordonHubHandler is Test {
     function governanceSetPauseRules(uint256 duration, uint256 cooldown) external {
         duration = bound(duration, 1 hours, 3 days);
         vm.prank(governance);
-        hub.setPauseRules(uint40(duration), uint40(bound(cooldown, 0, 2 days)));
+        hub.setPauseRules(uint40(duration), uint40(bound(cooldown, hub.MIN_GUARDIAN_COOLDOWN(), 2 days)));
         g.duration = duration;
     }
 
@@ -247,6 +248,7 @@ contract CordonHubHandler is Test {
             g.inEpisode = 0;
             g.episodeEnd = 0;
             g.episodeStart = 0;
+            g.episodeByGuardian = false;
         }
         if (g.graceEnd != 0 && block.timestamp >= g.graceEnd) {
             g.grace = 0;
@@ -254,12 +256,17 @@ contract CordonHubHandler is Test {
         }
     }
 
-    /// @dev Rules 1 and 2: what is not held joins the running episode, or starts one with the duration in force.
-    function _modelGuardianPause(uint256 items) internal {
+    /// @dev Rules 1 and 2: what is not held joins the running episode, or starts one with the duration in force; the
+    /// first guardian pause in an episode only trips were in gets its own full duration.
+    function _modelGuardianPause(uint256 items, bool guardian) internal {
         uint256 joining = items & ~g.held;
         if (g.inEpisode == 0 && joining != 0) {
             g.episodeStart = block.timestamp;
             g.episodeEnd = block.timestamp + g.duration;
+            g.episodeByGuardian = guardian;
+        } else if (g.inEpisode != 0 && guardian && !g.episodeByGuardian) {
+            if (block.timestamp + g.duration > g.episodeEnd) g.episodeEnd = block.timestamp + g.duration;
+            g.episodeByGuardian = true;
         }
         g.inEpisode |= joining;
     }
@@ -285,6 +292,7 @@ contract CordonHubHandler is Test {
         if (g.inEpisode == 0) {
             g.episodeEnd = 0;
             g.episodeStart = 0;
+            g.episodeByGuardian = false;
         }
         if (g.grace == 0) g.graceEnd = 0;
     }

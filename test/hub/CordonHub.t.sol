@@ -13,7 +13,13 @@ import {Test} from "../utils/Test.sol";
 
 /// @dev A protected contract whose every state push reverts; its checks pass.
 contract SyncRefusingMock {
+    address public cordonHub;
+
     error SyncRefused();
+
+    function setHub(address hub_) external {
+        cordonHub = hub_;
+    }
 
     function cordonSync(HubSync calldata) external pure {
         revert SyncRefused();
@@ -30,6 +36,12 @@ contract SyncRefusingMock {
 
 /// @dev A protected contract that accepts pushes but answers the checkpoint calls with no data (a catch-all fallback).
 contract SilentFallbackMock {
+    address public cordonHub;
+
+    function setHub(address hub_) external {
+        cordonHub = hub_;
+    }
+
     function cordonSync(HubSync calldata) external {}
 
     fallback() external {}
@@ -80,6 +92,30 @@ abstract contract CordonHubTest is Test {
         vm.startPrank(governance);
         hub.addProtected(address(a));
         hub.addProtected(address(b));
+        vm.stopPrank();
+        _allowTrips(a);
+        _allowTrips(b);
+    }
+
+    /// @dev Gives `mock` limits in scopes 0, 3, 6 and 9 (dummy assets), the scopes the tests trip from it.
+    function _allowTrips(GuardedMock mock) internal {
+        uint8[4] memory scopes = [0, 3, 6, 9];
+        vm.startPrank(governance);
+        for (uint256 i = 0; i < scopes.length; ++i) {
+            hub.setLimit(
+                address(mock),
+                address(uint160(0xA000 + i)),
+                ICordonGuarded.LimitParams({
+                    scope: scopes[i],
+                    capacity: 1_000e18,
+                    window: 1 days,
+                    largeThreshold: 0,
+                    policy: OutflowLimit.Policy.Trip,
+                    inflowRefills: false,
+                    queueDelay: 1 hours
+                })
+            );
+        }
         vm.stopPrank();
     }
 
@@ -481,7 +517,8 @@ contract CordonHub_guardianPause is CordonHubTest {
         vm.prank(governance);
         hub.unpause(REASON);
         assertEq(uint256(hub.state()), uint256(HubState.Active), "unpaused");
-        assertEq(hub.cooldownUntil(), 0, "an unpause starts no cooldown");
+        // Guardians cannot re-pause over governance's decision at once: the cooldown runs from the unpause.
+        assertEq(hub.cooldownUntil(), block.timestamp + COOLDOWN, "an unpause starts the guardian cooldown");
     }
 
     function test_RevertWhen_UnpauseWhileInvariantFails() public {
@@ -615,10 +652,17 @@ contract CordonHub_resume is CordonHubTest {
         // A checkpoint taken between incidents records the closed incident, 1.
         vm.prank(guardians[0]);
         uint256 id = hub.checkpoint(REASON);
+        // Recovery refuses it at once (it used to accept it and leave the resume to refuse it).
+        vm.expectRevert(
+            abi.encodeWithSelector(ICordonHub.CordonCheckpointOfOtherIncident.selector, id, uint64(1), uint64(2))
+        );
         vm.prank(governance);
         hub.enterRecovery(id, REASON);
+        _enterRecovery();
         assertEq(hub.incidentId(), 2, "a new incident");
-        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonStaleCheckpoint.selector, id, id));
+        vm.prank(governance);
+        uint256 current = hub.checkpoint(REASON);
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonStaleCheckpoint.selector, id, current));
         _resume(id);
     }
 
@@ -745,7 +789,7 @@ contract CordonHub_grace is CordonHubTest {
     function testFuzz_PauseDuringGraceKeepsBothEnds(uint256 period, uint256 duration, uint256 after_) public {
         period = bound(period, 2, MAX_DURATION);
         duration = bound(duration, 1, MAX_DURATION);
-        _setPauseRules(duration, 0);
+        _setPauseRules(duration, hub.MIN_GUARDIAN_COOLDOWN());
         vm.prank(governance);
         hub.setGrace((1 << 3) | (1 << 4), uint40(period));
         _guardianPause();
@@ -834,6 +878,7 @@ contract CordonHub_sync is CordonHubTest {
     /// @dev A push that reverts is reported and does not block the transition or the other pushes.
     function test_ARevertingSyncDoesNotBlockAPause() public {
         SyncRefusingMock refusing = new SyncRefusingMock();
+        refusing.setHub(address(hub));
         bytes memory reason = abi.encodeWithSelector(SyncRefusingMock.SyncRefused.selector);
         vm.expectEmit(true, true, true, true, address(hub));
         emit ICordonHub.SyncFailed(address(refusing), reason);
@@ -856,6 +901,7 @@ contract CordonHub_sync is CordonHubTest {
     /// fallback) made every pause revert while decoding its answer. Such an answer now counts as a failing check.
     function test_AMalformedCheckDoesNotBlockAPause() public {
         SilentFallbackMock silent = new SilentFallbackMock();
+        silent.setHub(address(hub));
         vm.prank(governance);
         hub.addProtected(address(silent));
         _guardianPause();

@@ -74,6 +74,11 @@ async function deployHub() {
   await mock.setDigest(ethers.id("mock books v1"));
   await hub.addProtected(await vault.getAddress());
   await hub.addProtected(await mock.getAddress());
+  // A limit in scope 5 lets the mock trip that scope (a protected contract trips the scopes of its limits only).
+  await hub.setLimit(await mock.getAddress(), "0x000000000000000000000000000000000000a55e", {
+    ...withdrawLimit,
+    scope: 5,
+  });
   await hub.setLimit(await vault.getAddress(), await token.getAddress(), withdrawLimit);
   for (const user of [alice, bob]) {
     await token.mint(user.address, 100_000n * E18);
@@ -180,9 +185,13 @@ describe("CordonHub", function () {
         .to.be.revertedWithCustomError(hub, "CordonDigestMismatch")
         .withArgs(digest1, digest2);
 
-      // A guardian takes a new checkpoint; resume must name it, not an older one.
-      expect(await hub.connect(guardian2).checkpoint.staticCall(Reason.SECURITY_DRAIN)).to.equal(2n);
+      // In Recovery only governance takes checkpoints (a guardian could otherwise front-run a resume with one).
       await expect(hub.connect(guardian2).checkpoint(Reason.SECURITY_DRAIN))
+        .to.be.revertedWithCustomError(hub, "AccessControlUnauthorizedAccount")
+        .withArgs(guardian2.address, await hub.GOVERNANCE_ROLE());
+      // Governance takes a new checkpoint; resume must name it, not an older one.
+      expect(await hub.connect(governance).checkpoint.staticCall(Reason.SECURITY_DRAIN)).to.equal(2n);
+      await expect(hub.connect(governance).checkpoint(Reason.SECURITY_DRAIN))
         .to.emit(hub, "CheckpointTaken")
         .withArgs(2n, 1n, digest2, 0n, Reason.SECURITY_DRAIN);
       await expect(hub.connect(governance).resume(1n, [], Reason.MAINTENANCE_PLANNED))
@@ -852,10 +861,10 @@ describe("CordonHub", function () {
           Reason.SECURITY_INVARIANT,
           tripAt + PAUSE_DURATION,
         );
-      // ...and while that episode runs, guardians may add to it (its end does not move).
+      // ...and guardians in their cooldown cannot extend that episode either.
       await expect(hub.connect(guardian1).pauseScopes(1n, Reason.SECURITY_DRAIN))
-        .to.emit(hub, "ScopesPaused")
-        .withArgs(2n, 1n, guardian1.address, Reason.SECURITY_DRAIN, tripAt + PAUSE_DURATION);
+        .to.be.revertedWithCustomError(hub, "CordonGuardianCooldown")
+        .withArgs(cooldownUntil);
       await snapshot.restore();
 
       // ...or a breached TRIP limit.
@@ -1050,15 +1059,25 @@ describe("CordonHub", function () {
         .withArgs(2n, QueueStatus.None);
     });
 
-    it("a pause after queueing voids the claim until governance re-approves it", async function () {
+    it("a pause of another scope does not void a queued withdrawal", async function () {
+      const { guardian1, alice, token, hub, vault } = await networkHelpers.loadFixture(deployHub);
+      await vault.connect(alice).withdraw(CAPACITY + E18, alice.address, alice.address);
+      await hub.connect(guardian1).pauseScopes(1n << BigInt(SCOPE_DEPOSIT), Reason.SECURITY_DRAIN);
+      await time.increase(QUEUE_DELAY);
+      expect(await vault.queuedStanding(1n)).to.deep.equal([false, false]);
+      await expect(vault.claimQueued(1n)).to.changeTokenBalance(ethers, token, alice, CAPACITY + E18);
+    });
+
+    it("a pause of the withdrawals voids the claim until governance re-approves it or the incident ends", async function () {
       const { governance, guardian1, alice, token, hub, vault } = await networkHelpers.loadFixture(deployHub);
       await vault.connect(alice).withdraw(CAPACITY + E18, alice.address, alice.address);
+      await vault.connect(alice).withdraw(CAPACITY + E18, alice.address, alice.address);
       const queuedEpoch = (await vault.queuedOutflow(1n)).pauseEpoch;
-      // A pause of deposits: the withdrawal's exit path stays open, but the pause epoch moves.
-      await hub.connect(guardian1).pauseScopes(1n << BigInt(SCOPE_DEPOSIT), Reason.SECURITY_DRAIN);
+      await hub.connect(guardian1).pauseScopes(1n << BigInt(SCOPE_WITHDRAW), Reason.SECURITY_DRAIN);
       const [, , currentEpoch] = await vault.cordonState();
       expect(currentEpoch).to.equal(queuedEpoch + 1n);
       await time.increase(QUEUE_DELAY);
+      expect(await vault.queuedStanding(1n)).to.deep.equal([true, false]);
       await expect(vault.claimQueued(1n))
         .to.be.revertedWithCustomError(vault, "CordonQueuedVoided")
         .withArgs(1n, queuedEpoch, currentEpoch);
@@ -1066,7 +1085,10 @@ describe("CordonHub", function () {
       await expect(hub.connect(governance).approveQueued(await vault.getAddress(), [1n]))
         .to.emit(vault, "QueuedOutflowApproved")
         .withArgs(1n, currentEpoch);
+      // Approved, it still waits for the exit path, which the scope's pause closes; the other waits for the end.
+      await time.increase(PAUSE_DURATION);
       await expect(vault.claimQueued(1n)).to.changeTokenBalance(ethers, token, alice, CAPACITY + E18);
+      await expect(vault.claimQueued(2n)).to.changeTokenBalance(ethers, token, alice, CAPACITY + E18);
     });
 
     it("an approved claim still waits for the exit path: closed while Paused, open once the pause expires", async function () {
@@ -1414,6 +1436,7 @@ describe("CordonHub", function () {
       await hub.connect(guardian1).checkpoint(Reason.SECURITY_DRAIN); // no push, no hook
       await hub.connect(governance).unpauseScopes(1n << 3n, Reason.MAINTENANCE_PLANNED); // no new pause
       expect(await hookCounters(mock)).to.deep.equal([1n, 0n, 0n, 0n]);
+      await hub.connect(governance).liftCooldown(); // ending a guardian's episode early started the cooldown
 
       await hub.connect(guardian1).pause(Reason.SECURITY_DRAIN); // Active -> Paused
       expect(await hookCounters(mock)).to.deep.equal([2n, 0n, 0n, 0n]);

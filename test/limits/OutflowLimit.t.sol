@@ -126,7 +126,7 @@ contract OutflowLimit_consume is Test {
     }
 
     function test_RevertWhen_LargeThresholdAboveCapacity() public {
-        vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 11, 1, 10));
+        vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 11, 2, 10));
         limit.configure(10, 1 days, 11, OutflowLimit.Policy.Revert, false);
         // 1/2048 of the capacity is the finest step: a smaller threshold cannot be honoured and is refused.
         vm.expectRevert(abi.encodeWithSelector(OutflowLimit.OutflowLimitInvalidLargeThreshold.selector, 1, 2, 4096));
@@ -197,7 +197,10 @@ contract OutflowLimit_differential is Test {
     /// @dev The large-transfer threshold never lets through more than asked and is exact to 1/2048 of capacity.
     function testFuzz_LargeThresholdIsConservative(uint256 capacity, uint256 threshold, uint256 amount) public {
         capacity = bound(capacity, 1, OutflowLimit.MAX_AMOUNT);
-        threshold = bound(threshold, (capacity + 2047) / 2048, capacity);
+        // The smallest threshold whose stored fraction is worth at least 1 (below a capacity of 2048 it is above 1).
+        uint256 min = (capacity + 2047) / 2048;
+        if (capacity < 2048) min = ((((2048 + capacity - 1) / capacity) * capacity) + 2047) / 2048;
+        threshold = bound(threshold, min, capacity);
         amount = bound(amount, 0, capacity);
         OutflowLimitHarness cordon = new OutflowLimitHarness();
         cordon.configure(capacity, 1 days, threshold, OutflowLimit.Policy.Queue, false);
@@ -207,6 +210,7 @@ contract OutflowLimit_differential is Test {
         }
         (, , uint256 effective, , ) = cordon.settings();
         if (threshold < capacity) assertLe(effective, threshold, "effective <= asked");
+        if (threshold < capacity) assertGe(effective, 1, "never an effective 0 that reads as off");
     }
 }
 

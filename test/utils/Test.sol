@@ -26,6 +26,7 @@ interface Vm {
     function snapshotValue(string calldata group, string calldata name, uint256 value) external;
     function cool(address target) external;
     function record() external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
 }
 

@@ -31,10 +31,32 @@ export const cordonHubAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint64", name: "checkpointIncident", type: "uint64" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonCheckpointOfOtherIncident",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "cooldown", type: "uint256" },
+      { internalType: "uint256", name: "min", type: "uint256" },
+    ],
+    name: "CordonCooldownTooShort",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "bytes32", name: "expected", type: "bytes32" },
       { internalType: "bytes32", name: "current", type: "bytes32" },
     ],
     name: "CordonDigestMismatch",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "target", type: "address" }],
+    name: "CordonDigestUnreadable",
     type: "error",
   },
   {
@@ -96,6 +118,14 @@ export const cordonHubAbi = [
   { inputs: [], name: "CordonPauseDurationZero", type: "error" },
   {
     inputs: [
+      { internalType: "uint256", name: "needed", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+    ],
+    name: "CordonPushGasTooLow",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "uint256", name: "latest", type: "uint256" },
     ],
@@ -109,6 +139,23 @@ export const cordonHubAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "key", type: "uint256" },
+      { internalType: "uint40", name: "readyAt", type: "uint40" },
+    ],
+    name: "CordonTripCooldown",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "target", type: "address" },
+      { internalType: "uint256", name: "scopes", type: "uint256" },
+      { internalType: "uint256", name: "allowed", type: "uint256" },
+    ],
+    name: "CordonTripScopesNotAllowed",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "uint256", name: "oldest", type: "uint256" },
       { internalType: "uint256", name: "latest", type: "uint256" },
@@ -116,7 +163,16 @@ export const cordonHubAbi = [
     name: "CordonUnknownCheckpoint",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "address", name: "target", type: "address" },
+      { internalType: "address", name: "hub", type: "address" },
+    ],
+    name: "CordonWrongHub",
+    type: "error",
+  },
   { inputs: [], name: "InvalidShortString", type: "error" },
+  { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
   {
     anonymous: false,
@@ -153,7 +209,28 @@ export const cordonHubAbi = [
     name: "CooldownLifted",
     type: "event",
   },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "uint40", name: "until", type: "uint40" },
+    ],
+    name: "CooldownStarted",
+    type: "event",
+  },
   { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "uint40", name: "until", type: "uint40" },
+      { indexed: true, internalType: "uint256", name: "checkpointId", type: "uint256" },
+      { indexed: true, internalType: "address", name: "actor", type: "address" },
+      { indexed: false, internalType: "uint16", name: "reason", type: "uint16" },
+    ],
+    name: "ExitsSealed",
+    type: "event",
+  },
   {
     anonymous: false,
     inputs: [
@@ -358,8 +435,31 @@ export const cordonHubAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint40", name: "tripCooldown", type: "uint40" }],
+    name: "TripCooldownChanged",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "actor", type: "address" },
+      { indexed: false, internalType: "uint256", name: "scopes", type: "uint256" },
+      { indexed: false, internalType: "bool", name: "invariantTrips", type: "bool" },
+    ],
+    name: "TripCooldownLifted",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "CHECKPOINT_HISTORY",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "CHECK_GAS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -387,6 +487,13 @@ export const cordonHubAbi = [
   },
   {
     inputs: [],
+    name: "INVARIANT_TRIP_KEY",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_GUARDIAN_PAUSE_DURATION",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -395,6 +502,34 @@ export const cordonHubAbi = [
   {
     inputs: [],
     name: "MAX_PROTECTED",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_REASON_BYTES",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SEAL_DURATION",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_GUARDIAN_COOLDOWN",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "PUSH_GAS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -609,6 +744,16 @@ export const cordonHubAbi = [
   },
   { inputs: [], name: "liftCooldown", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
+    inputs: [
+      { internalType: "uint256", name: "scopes", type: "uint256" },
+      { internalType: "bool", name: "invariantTrips", type: "bool" },
+    ],
+    name: "liftTripCooldown",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint16", name: "reason", type: "uint16" }],
     name: "pause",
     outputs: [],
@@ -692,6 +837,16 @@ export const cordonHubAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint40", name: "duration", type: "uint40" },
+      { internalType: "uint16", name: "reason", type: "uint16" },
+    ],
+    name: "sealExits",
+    outputs: [{ internalType: "uint256", name: "checkpointId", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "threshold", type: "uint256" }],
     name: "setAttestationThreshold",
     outputs: [],
@@ -742,6 +897,13 @@ export const cordonHubAbi = [
     stateMutability: "nonpayable",
     type: "function",
   },
+  {
+    inputs: [{ internalType: "uint40", name: "cooldown", type: "uint40" }],
+    name: "setTripCooldown",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
   { inputs: [], name: "settleExpiry", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [{ internalType: "uint16", name: "reason", type: "uint16" }],
@@ -782,6 +944,23 @@ export const cordonHubAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "key", type: "uint256" }],
+    name: "tripReadyAt",
+    outputs: [{ internalType: "uint40", name: "", type: "uint40" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "tripRules",
+    outputs: [
+      { internalType: "uint40", name: "tripCooldown", type: "uint40" },
+      { internalType: "uint40", name: "sealedUntil", type: "uint40" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint16", name: "reason", type: "uint16" }],
     name: "unpause",
     outputs: [],
@@ -809,10 +988,32 @@ export const iCordonHubAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "id", type: "uint256" },
+      { internalType: "uint64", name: "checkpointIncident", type: "uint64" },
+      { internalType: "uint64", name: "incidentId", type: "uint64" },
+    ],
+    name: "CordonCheckpointOfOtherIncident",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "cooldown", type: "uint256" },
+      { internalType: "uint256", name: "min", type: "uint256" },
+    ],
+    name: "CordonCooldownTooShort",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "bytes32", name: "expected", type: "bytes32" },
       { internalType: "bytes32", name: "current", type: "bytes32" },
     ],
     name: "CordonDigestMismatch",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "target", type: "address" }],
+    name: "CordonDigestUnreadable",
     type: "error",
   },
   {
@@ -874,6 +1075,14 @@ export const iCordonHubAbi = [
   { inputs: [], name: "CordonPauseDurationZero", type: "error" },
   {
     inputs: [
+      { internalType: "uint256", name: "needed", type: "uint256" },
+      { internalType: "uint256", name: "available", type: "uint256" },
+    ],
+    name: "CordonPushGasTooLow",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "uint256", name: "latest", type: "uint256" },
     ],
@@ -887,11 +1096,36 @@ export const iCordonHubAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "key", type: "uint256" },
+      { internalType: "uint40", name: "readyAt", type: "uint40" },
+    ],
+    name: "CordonTripCooldown",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "target", type: "address" },
+      { internalType: "uint256", name: "scopes", type: "uint256" },
+      { internalType: "uint256", name: "allowed", type: "uint256" },
+    ],
+    name: "CordonTripScopesNotAllowed",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "uint256", name: "oldest", type: "uint256" },
       { internalType: "uint256", name: "latest", type: "uint256" },
     ],
     name: "CordonUnknownCheckpoint",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "target", type: "address" },
+      { internalType: "address", name: "hub", type: "address" },
+    ],
+    name: "CordonWrongHub",
     type: "error",
   },
   {
@@ -927,6 +1161,27 @@ export const iCordonHubAbi = [
     anonymous: false,
     inputs: [{ indexed: true, internalType: "address", name: "actor", type: "address" }],
     name: "CooldownLifted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "uint40", name: "until", type: "uint40" },
+    ],
+    name: "CooldownStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
+      { indexed: false, internalType: "uint40", name: "until", type: "uint40" },
+      { indexed: true, internalType: "uint256", name: "checkpointId", type: "uint256" },
+      { indexed: true, internalType: "address", name: "actor", type: "address" },
+      { indexed: false, internalType: "uint16", name: "reason", type: "uint16" },
+    ],
+    name: "ExitsSealed",
     type: "event",
   },
   {
@@ -1103,6 +1358,22 @@ export const iCordonHubAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint40", name: "tripCooldown", type: "uint40" }],
+    name: "TripCooldownChanged",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "actor", type: "address" },
+      { indexed: false, internalType: "uint256", name: "scopes", type: "uint256" },
+      { indexed: false, internalType: "bool", name: "invariantTrips", type: "bool" },
+    ],
+    name: "TripCooldownLifted",
+    type: "event",
+  },
+  {
     inputs: [{ internalType: "address", name: "target", type: "address" }],
     name: "addProtected",
     outputs: [],
@@ -1239,6 +1510,16 @@ export const iCordonHubAbi = [
   },
   { inputs: [], name: "liftCooldown", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
+    inputs: [
+      { internalType: "uint256", name: "scopes", type: "uint256" },
+      { internalType: "bool", name: "invariantTrips", type: "bool" },
+    ],
+    name: "liftTripCooldown",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint16", name: "reason", type: "uint16" }],
     name: "pause",
     outputs: [],
@@ -1302,6 +1583,16 @@ export const iCordonHubAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint40", name: "duration", type: "uint40" },
+      { internalType: "uint16", name: "reason", type: "uint16" },
+    ],
+    name: "sealExits",
+    outputs: [{ internalType: "uint256", name: "checkpointId", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "threshold", type: "uint256" }],
     name: "setAttestationThreshold",
     outputs: [],
@@ -1352,6 +1643,13 @@ export const iCordonHubAbi = [
     stateMutability: "nonpayable",
     type: "function",
   },
+  {
+    inputs: [{ internalType: "uint40", name: "tripCooldown", type: "uint40" }],
+    name: "setTripCooldown",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
   { inputs: [], name: "settleExpiry", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [{ internalType: "uint16", name: "reason", type: "uint16" }],
@@ -1382,6 +1680,23 @@ export const iCordonHubAbi = [
     name: "tripOnInvariant",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "key", type: "uint256" }],
+    name: "tripReadyAt",
+    outputs: [{ internalType: "uint40", name: "", type: "uint40" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "tripRules",
+    outputs: [
+      { internalType: "uint40", name: "tripCooldown", type: "uint40" },
+      { internalType: "uint40", name: "sealedUntil", type: "uint40" },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1439,6 +1754,11 @@ export const iCordonGuardedAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "CordonQueuedNeedsApproval",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
@@ -1472,6 +1792,12 @@ export const iCordonGuardedAbi = [
     name: "CordonScopeClosed",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
+    name: "CordonTooManyLimitedAssets",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }], name: "CordonTripOutOfGas", type: "error" },
   {
     anonymous: false,
     inputs: [
@@ -1698,6 +2024,16 @@ export const iCordonGuardedAbi = [
     stateMutability: "view",
     type: "function",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedStanding",
+    outputs: [
+      { internalType: "bool", name: "voided", type: "bool" },
+      { internalType: "bool", name: "held", type: "bool" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
 ] as const;
 
 /** The ABI of `ICordonCheckpointed` (contracts/interfaces/ICordonCheckpointed.sol). */
@@ -1754,6 +2090,11 @@ export const cordonGuardedAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "CordonQueuedNeedsApproval",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "id", type: "uint256" },
       { internalType: "enum ICordonGuarded.QueueStatus", name: "status", type: "uint8" },
@@ -1787,6 +2128,12 @@ export const cordonGuardedAbi = [
     name: "CordonScopeClosed",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
+    name: "CordonTooManyLimitedAssets",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }], name: "CordonTripOutOfGas", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "capacity", type: "uint256" },
@@ -1891,6 +2238,13 @@ export const cordonGuardedAbi = [
     ],
     name: "QueuedOutflowClaimed",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "MAX_LIMITED_ASSETS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
@@ -2058,6 +2412,16 @@ export const cordonGuardedAbi = [
     inputs: [{ internalType: "address", name: "asset", type: "address" }],
     name: "queuedOutstanding",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedStanding",
+    outputs: [
+      { internalType: "bool", name: "voided", type: "bool" },
+      { internalType: "bool", name: "held", type: "bool" },
+    ],
     stateMutability: "view",
     type: "function",
   },
@@ -2865,6 +3229,24 @@ export const cordonERC7265AdapterAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "protocol", type: "address" },
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "CordonAdapterRefundFailed",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "needed", type: "uint256" },
+      { internalType: "uint256", name: "balance", type: "uint256" },
+    ],
+    name: "CordonAdapterUnfunded",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "enum HubState", name: "state", type: "uint8" },
       { internalType: "uint64", name: "incidentId", type: "uint64" },
@@ -2894,6 +3276,11 @@ export const cordonERC7265AdapterAbi = [
   {
     inputs: [{ internalType: "address", name: "asset", type: "address" }],
     name: "CordonOutflowNotConfigured",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "CordonQueuedNeedsApproval",
     type: "error",
   },
   {
@@ -2930,6 +3317,12 @@ export const cordonERC7265AdapterAbi = [
     name: "CordonScopeClosed",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
+    name: "CordonTooManyLimitedAssets",
+    type: "error",
+  },
+  { inputs: [{ internalType: "uint8", name: "scope", type: "uint8" }], name: "CordonTripOutOfGas", type: "error" },
   { inputs: [], name: "FailedCall", type: "error" },
   {
     inputs: [
@@ -3082,8 +3475,35 @@ export const cordonERC7265AdapterAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "protocol", type: "address" },
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "RefundClaimed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "protocol", type: "address" },
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "RefundOwed",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "INVARIANT_LOCKED_FUNDS_MISSING",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_LIMITED_ASSETS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -3115,6 +3535,13 @@ export const cordonERC7265AdapterAbi = [
   {
     inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
     name: "claimQueued",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "claimRefund",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -3354,6 +3781,26 @@ export const cordonERC7265AdapterAbi = [
   {
     inputs: [{ internalType: "address", name: "asset", type: "address" }],
     name: "queuedOutstanding",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "queuedStanding",
+    outputs: [
+      { internalType: "bool", name: "voided", type: "bool" },
+      { internalType: "bool", name: "held", type: "bool" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "protocol", type: "address" },
+      { internalType: "address", name: "asset", type: "address" },
+    ],
+    name: "refundOwed",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -4426,6 +4873,12 @@ export const CordonERC7265AdapterConstants = {
   NATIVE_ASSET: "0x0000000000000000000000000000000000000001",
   /** Invariant code: the adapter holds less of an asset than its locked outflows need. */
   INVARIANT_LOCKED_FUNDS_MISSING: 1,
+} as const;
+
+/** The constants of `CordonGuardedBase`. */
+export const CordonGuardedBaseConstants = {
+  /** The most assets one protected contract may limit: each is refreshed on every push, so this bounds what a push costs (see {CordonHub-PUSH_GAS}). */
+  MAX_LIMITED_ASSETS: 8,
 } as const;
 
 /** The constants of `CordonHub`. */
