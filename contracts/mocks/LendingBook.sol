@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {CordonGuarded} from "../guarded/CordonGuarded.sol";
 import {ICordonCheckpointed} from "../interfaces/ICordonCheckpointed.sol";
 
 import {LendingPriceFeed} from "./LendingPriceFeed.sol";
@@ -9,9 +10,10 @@ import {LendingPriceFeed} from "./LendingPriceFeed.sol";
  * @dev A protected contract that is not the sample vault, for the proven-state tests (test/proof/): markets in a
  * mapping of structs that nest a struct, a mapping and an array, and a digest and invariant that read another
  * contract (the price feed). Its storage layout is written nowhere in Cordon: a verifier must execute it to know what
- * it reads.
+ * it reads. It is bound to its hub like any protected contract (the hub refuses to protect one bound elsewhere), and
+ * Cordon's own state sits in its ERC-7201 namespace, away from the book's slots.
  */
-contract LendingBook is ICordonCheckpointed {
+contract LendingBook is ICordonCheckpointed, CordonGuarded {
     uint256 public constant INVARIANT_DEBT_MISMATCH = 1;
     uint256 public constant INVARIANT_UNDERCOLLATERALISED = 2;
 
@@ -39,7 +41,7 @@ contract LendingBook is ICordonCheckpointed {
     mapping(uint256 marketId => Market) private _markets;
     mapping(address account => mapping(uint256 marketId => bool)) private _known;
 
-    constructor(LendingPriceFeed feed_) {
+    constructor(LendingPriceFeed feed_, address hub_) CordonGuarded(hub_) {
         feed = feed_;
     }
 

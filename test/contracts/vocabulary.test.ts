@@ -49,7 +49,7 @@ describe("the generated contracts vocabulary against deployed contracts", functi
       governance!.address,
       [guardian!.address],
       86_400,
-      0,
+      60,
     ])) as unknown as Contract;
     guarded = (await ethers.deployContract("GuardedMock", [await hub.getAddress()])) as unknown as Contract;
     await (await hub.getFunction("addProtected")(await guarded.getAddress())).wait();

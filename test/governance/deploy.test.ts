@@ -144,4 +144,10 @@ describe("cordon deploy: the hub and a protocol's configuration through Ignition
       'attestationThreshold: 2 is more than the 1 guardians; limits.0.target: "nope" is not a protected contract\'s address or id',
     );
   });
+
+  it("names a guardian cooldown below the hub's minimum instead of an undecoded revert at deploy time", function () {
+    const params = path.join(dir, "cooldown.params.json");
+    writeFileSync(params, JSON.stringify({ guardians: [keeper], guardianCooldown: 0 }));
+    expect(() => readDeployParams(params)).to.throw(/guardianCooldown: .*at least 60 seconds/);
+  });
 });

@@ -92,7 +92,8 @@ async function deployBed(
   await fund(node, deployer.address);
   await fund(node, borrower.address);
   const feed = await deploy(deployer, "LendingPriceFeed", "contracts/mocks", []);
-  const lending = await deploy(deployer, "LendingBook", "contracts/mocks", [feed.target]);
+  // No hub here: the book is only read, never paused.
+  const lending = await deploy(deployer, "LendingBook", "contracts/mocks", [feed.target, deployer.address]);
   const fifty = await deploy(deployer, "FiftySlots", "contracts/mocks", []);
   await send(lending, "addMarket", ASSET_A);
   await send(lending, "addMarket", ASSET_B);

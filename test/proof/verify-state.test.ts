@@ -37,7 +37,7 @@ describe("proof: verify-state proves any protected contract by verified executio
     protocol = await deploySampleProtocol(chain);
     const deployer = await chain.wallet(TEST_KEYS.deployer);
     const feed = await deploy(deployer, "LendingPriceFeed", "contracts/mocks", []);
-    book = await deploy(deployer, "LendingBook", "contracts/mocks", [feed.target]);
+    book = await deploy(deployer, "LendingBook", "contracts/mocks", [feed.target, protocol.hub.target]);
     await send(book, "addMarket", "0x00000000000000000000000000000000000000a1");
     await send(feed, "setPrice", "0x00000000000000000000000000000000000000a1", 3n * 10n ** 18n);
     await send(book, "open", 0, 1_000n, 100n);

@@ -45,7 +45,7 @@ describe("Responder against a real node", function () {
 
   beforeEach(async function () {
     await node.rpc("evm_setAutomine", [true]);
-    hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], 86400, 0]);
+    hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], 86400, 60]);
     dir = mkdtempSync(path.join(tmpdir(), "cordon-responder-"));
     store = new Store(path.join(dir, "w.db"), 31337);
     for (const p of proxies) p.calls.clear();

@@ -47,10 +47,10 @@ export async function buildSampleHistory(chain: TestChain, dir: string): Promise
   const keeper = await chain.wallet(TEST_KEYS.keeper);
   const as = (c: Contract, w: Wallet) => c.connect(w) as Contract;
 
-  // Governance is the deployer; the keeper is the only guardian. Guardian pauses last an hour, with no cooldown;
+  // Governance is the deployer; the keeper is the only guardian. Guardian pauses last an hour, with the shortest cooldown the hub allows (a minute);
   // scope 2 (liquidations) stays paused for 10 minutes after a resume.
   const token = await deploy(deployer, "MockERC20", "contracts/mocks", ["USD Coin", "USDC", 18]);
-  const hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], HOUR, 0]);
+  const hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], HOUR, 60]);
   const vault = await deploy(deployer, "CordonVault", "contracts/sample", [
     token.target,
     "Vault",

@@ -33,6 +33,7 @@ const scope = z
   .min(0)
   .max(CordonHubConstants.SCOPE_COUNT - 1, `the hub has scopes 0 to ${CordonHubConstants.SCOPE_COUNT - 1}`);
 const MAX_PAUSE = CordonHubConstants.MAX_GUARDIAN_PAUSE_DURATION;
+const MIN_COOLDOWN = CordonHubConstants.MIN_GUARDIAN_COOLDOWN;
 const maxPause = `at most ${MAX_PAUSE / 86400} days (${MAX_PAUSE} seconds)`;
 
 export const deployParamsSchema = z
@@ -45,7 +46,10 @@ export const deployParamsSchema = z
       }),
     guardians: z.array(address).default([]),
     guardianPauseDuration: seconds.max(MAX_PAUSE, maxPause).default(3 * 86400),
-    guardianCooldown: seconds.max(MAX_PAUSE, maxPause).default(86400),
+    guardianCooldown: seconds
+      .min(MIN_COOLDOWN, `at least ${MIN_COOLDOWN} seconds: the hub leaves that much open time between guardian pauses`)
+      .max(MAX_PAUSE, maxPause)
+      .default(86400),
     attestationThreshold: z.number().int().min(0).default(0),
     grace: z.object({ scopes: z.array(scope), period: seconds }).optional(),
     protected: z
