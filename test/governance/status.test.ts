@@ -5,6 +5,7 @@ import { readStatus, renderStatus, scopesOf, statusJson } from "@cordon/keeper/g
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { send } from "../support/deploy.js";
 import { E18, type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
+import { deployQueuedProtocol } from "../support/queued.js";
 
 const SECURITY_DRAIN = 0x0101;
 const DAY = 86_400n;
@@ -70,5 +71,41 @@ describe("Status of a hub: state, scopes, limits, guardians, checkpoints", funct
     const json = JSON.parse(statusJson(status)) as { state: string; openIncident: string; guardians: string[] };
     expect(json).to.include({ state: "Paused", openIncident: "1" });
     expect(json.guardians).to.deep.equal([protocol.keeper.address]);
+  });
+
+  it("labels queued outflows from the contract's queuedStanding: a scope pause voids only its assets', a trip holds its own", async function () {
+    const q = await deployQueuedProtocol(chain);
+    const hub = q.hub.target as string;
+    const user = q.deployer.address;
+    const a = await q.outflow("A", user, 150n * E18);
+    const b = await q.outflow("B", user, 150n * E18);
+    // C's limit trips the breaker: scope 3 pauses and the outflow that tripped it waits for governance.
+    const c = await q.outflow("C", user, 150n * E18);
+    expect([a.tripped, b.tripped, c.tripped]).to.deep.equal([false, false, true]);
+
+    const pending = async () => {
+      const status = await readStatus(chain.provider, hub);
+      return new Map(status.protected[0]!.pendingQueue.map((e) => [e.id, e]));
+    };
+    let queue = await pending();
+    // The trip closed scope 3 only: A's and B's outflows stand, C's is held (not "voided").
+    expect(queue.get(a.id)).to.include({ voided: false, held: false });
+    expect(queue.get(b.id)).to.include({ voided: false, held: false });
+    expect(queue.get(c.id)).to.include({ voided: false, held: true });
+
+    // A guardian pauses scope 1 (A's): A's queued outflow is voided, B's is not.
+    await send(q.hub.connect(q.keeper) as Contract, "pauseScopes", 1n << BigInt(q.scopes.A), SECURITY_DRAIN);
+    queue = await pending();
+    expect(queue.get(a.id)).to.include({ voided: true, held: false });
+    expect(queue.get(b.id)).to.include({ voided: false, held: false });
+    expect(queue.get(c.id)).to.include({ voided: false, held: true });
+
+    const table = renderStatus(await readStatus(chain.provider, hub));
+    const line = (id: bigint) => table.split("\n").find((l) => l.startsWith(`  #${id} `)) ?? "";
+    expect(line(a.id)).to.contain("voided by a pause");
+    expect(line(b.id)).to.not.contain("voided");
+    expect(line(b.id)).to.not.contain("held");
+    expect(line(c.id)).to.contain("held for approval");
+    expect(line(c.id)).to.not.contain("voided");
   });
 });

@@ -208,12 +208,11 @@ export async function readQueue(provider: Provider, target: string, limit = 256)
   if (block === null) throw new Error("the endpoint returned no latest block");
   const blockTag = block.number;
   const guarded = new Contract(target, guardedInterface, provider);
-  const [, , pauseEpoch] = (await guarded.getFunction("cordonState")({ blockTag })) as [bigint, bigint, bigint];
   const queuedCount = (await guarded.getFunction("queuedCount")({ blockTag })) as bigint;
   const entries: QueuedStatus[] = [];
   const first = queuedCount > BigInt(limit) ? queuedCount - BigInt(limit) + 1n : 1n;
   for (let id = first; id <= queuedCount; id++) {
-    entries.push(await readQueued(guarded, id, pauseEpoch, blockTag));
+    entries.push(await readQueued(guarded, id, blockTag));
   }
   return { target, blockNumber: blockTag, timestamp: BigInt(block.timestamp), queuedCount, entries };
 }
@@ -233,7 +232,9 @@ export function renderQueue(listing: QueueListing, units: Map<string, TokenUnits
       const iso = new Date(Number(e.releaseTime) * 1000).toISOString();
       when =
         e.releaseTime > now ? `, released at ${iso} (in ${formatDuration(e.releaseTime - now)})` : `, released ${iso}`;
-      if (e.voided) when += ", voided by a pause: governance must re-approve or cancel it";
+      if (e.held) when += ", held for approval: it tripped the breaker; governance must approve or cancel it";
+      else if (e.voided)
+        when += ", voided by a pause: claimable once its asset's outflows reopen (governance may cancel it)";
       else if (e.releaseTime <= now) when += ": claimable now";
     }
     lines.push(`  #${e.id} ${e.status.padEnd(9)} ${amount} to ${e.recipient}${when}`);
@@ -264,8 +265,7 @@ async function formatAmount(provider: Provider, asset: string, amount: bigint): 
 /** `claimQueued(id)` on `target`: anyone may send it; the funds go to the outflow's recipient only. */
 export async function claimCall(provider: Provider, target: string, id: bigint): Promise<GovernanceCall> {
   const guarded = new Contract(target, guardedInterface, provider);
-  const [, , pauseEpoch] = (await guarded.getFunction("cordonState")()) as [bigint, bigint, bigint];
-  const q = await readQueued(guarded, id, pauseEpoch, "latest");
+  const q = await readQueued(guarded, id, "latest");
   if (q.status === "None") {
     throw new CordonError(`queued outflow ${id} of ${target} does not exist`, {
       details: "pick an id from `cordon queue list`. Nothing was sent.",

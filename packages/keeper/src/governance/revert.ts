@@ -203,8 +203,13 @@ function explainCustom(error: ErrorDescription, context: RevertContext): [string
       return [`queued outflow ${a.id} is released ${when(a.releaseTime, context)}`, "claim it after that"];
     case "CordonQueuedVoided":
       return [
-        `queued outflow ${a.id} was voided by a pause after it was queued (epoch ${a.queuedEpoch}, now ${a.currentEpoch})`,
-        "governance must re-approve it (approveQueued) or cancel it",
+        `queued outflow ${a.id} was voided by a pause of its asset's scope after it was queued (epoch ${a.queuedEpoch}, now ${a.currentEpoch})`,
+        "claim it once the asset's outflows reopen (or in Shutdown), or have governance approve it (approveQueued) or cancel it",
+      ];
+    case "CordonQueuedNeedsApproval":
+      return [
+        `queued outflow ${a.id} tripped the breaker: it is held until governance approves it`,
+        "have governance approve it (hub.approveQueued) or cancel it (cordon queue cancel, or cordon recover cancels it)",
       ];
     case "OutflowLimitInvalidCapacity":
       return [`capacity ${a.capacity} is zero or above ${a.max}`, "choose a capacity in range"];

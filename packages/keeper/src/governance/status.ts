@@ -41,8 +41,13 @@ export interface QueuedStatus {
   amount: bigint;
   releaseTime: bigint;
   status: string;
-  /** Voided by a pause after it was queued: governance must re-approve it. */
+  /**
+   * Voided by a pause of its asset's scope after it was queued (the contract's `queuedStanding`): claimable once the
+   * asset's outflows reopen, or in Shutdown; governance may cancel or approve it meanwhile.
+   */
   voided: boolean;
+  /** It tripped the breaker: claimable only once governance approves it (`hub.approveQueued`), or cancelled. */
+  held: boolean;
 }
 
 export interface ProtectedStatus {
@@ -106,12 +111,7 @@ async function roleMembers(hub: Contract, role: string, blockTag: number): Promi
   return members;
 }
 
-async function readProtected(
-  provider: Provider,
-  address: string,
-  blockTag: number,
-  pauseEpoch: bigint,
-): Promise<ProtectedStatus> {
+async function readProtected(provider: Provider, address: string, blockTag: number): Promise<ProtectedStatus> {
   const guarded = new Contract(address, guardedInterface, provider);
   const [state] = (await guarded.getFunction("cordonState")({ blockTag })) as [bigint];
   const limits: LimitStatus[] = [];
@@ -138,7 +138,7 @@ async function readProtected(
   const pendingQueue: QueuedStatus[] = [];
   const first = queuedCount > BigInt(QUEUE_SCAN) ? queuedCount - BigInt(QUEUE_SCAN) + 1n : 1n;
   for (let id = first; id <= queuedCount; id++) {
-    const entry = await readQueued(guarded, id, pauseEpoch, blockTag);
+    const entry = await readQueued(guarded, id, blockTag);
     if (entry.status === "Pending") pendingQueue.push(entry);
   }
   return { address, state: hubStateName(state), limits, pendingQueue, queuedCount };
@@ -191,7 +191,7 @@ export async function readStatus(provider: Provider, hubAddress: string): Promis
   const fullyOpen = sync.state === 0n && (sync.heldScopes | sync.expiringScopes | sync.graceScopes) === 0n;
   const protectedStatus: ProtectedStatus[] = [];
   for (const address of await view<string[]>("protectedContracts")) {
-    protectedStatus.push(await readProtected(provider, address, blockTag, sync.pauseEpoch));
+    protectedStatus.push(await readProtected(provider, address, blockTag));
   }
   return {
     hub: hubAddress,
@@ -292,29 +292,28 @@ export function renderStatus(status: HubStatus): string {
     for (const q of target.pendingQueue) {
       lines.push(
         `  #${q.id} ${q.amount} of ${q.asset} to ${q.recipient}, released ${at(q.releaseTime, now)}` +
-          (q.voided ? ", voided by a pause (needs re-approval)" : ""),
+          (q.held ? ", held for approval: it tripped the breaker (governance approves or cancels it)" : "") +
+          (q.voided ? ", voided by a pause: claimable once its asset's outflows reopen" : ""),
       );
     }
   }
   return `${lines.join("\n")}\n`;
 }
 
-/** Queued outflow `id` of a guarded contract, with its status by name and whether a later pause voided it. */
-export async function readQueued(
-  guarded: Contract,
-  id: bigint,
-  pauseEpoch: bigint,
-  blockTag: number | string,
-): Promise<QueuedStatus> {
+/**
+ * Queued outflow `id` of a guarded contract, with its status by name and its standing as the contract reports it
+ * (`queuedStanding`): voided by a later pause of its asset's scope, or held because it tripped the breaker.
+ */
+export async function readQueued(guarded: Contract, id: bigint, blockTag: number | string): Promise<QueuedStatus> {
   const q = (await guarded.getFunction("queuedOutflow")(id, { blockTag })) as {
     asset: string;
     releaseTime: bigint;
     status: bigint;
     recipient: string;
-    pauseEpoch: bigint;
     amount: bigint;
   };
   const status = QUEUE_STATUSES[Number(q.status)] ?? `status ${q.status}`;
+  const [voided, held] = (await guarded.getFunction("queuedStanding")(id, { blockTag })) as [boolean, boolean];
   return {
     id,
     asset: q.asset,
@@ -322,6 +321,7 @@ export async function readQueued(
     amount: q.amount,
     releaseTime: q.releaseTime,
     status,
-    voided: status === "Pending" && q.pauseEpoch !== pauseEpoch,
+    voided,
+    held,
   };
 }
