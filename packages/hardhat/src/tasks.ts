@@ -115,13 +115,18 @@ export const cordonTasks = [
 
   sendingTask(
     ["cordon", "recover"],
-    "Governance confirms the pause and enters Recovery (exit path open). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via timelock (then the same with --execute after the delay)",
+    "Governance confirms the pause and enters Recovery (exit path open), cancelling in the same transaction the outflows the trip queued held for approval (a Safe batches through governance.multiSend, a timelock schedules one batch). Example: npx hardhat --network localhost cordon recover --reason SECURITY_DRAIN --via timelock (then the same with --execute after the delay); keep them held: npx hardhat --network localhost cordon recover --via safe --keep-tripped",
   )
     .addOption(REASON)
     .addOption({
       name: "checkpoint",
       description: "The checkpoint the recovery restores to (default: a new one)",
       defaultValue: "",
+    })
+    .addFlag({
+      name: "keepTripped",
+      description:
+        "Keep the outflows the trip queued held for approval (approve or cancel them later) instead of cancelling them with the recovery",
     })
     .setAction(() => import("./actions/recover.js"))
     .build(),

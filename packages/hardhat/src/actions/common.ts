@@ -7,7 +7,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { type ActionOptions, reportError, runCall } from "@cordon/keeper/governance/command.js";
 import { type Deployment, readDeployment } from "@cordon/keeper/governance/deployments.js";
-import type { GovernanceCall } from "@cordon/keeper/governance/executor.js";
+import type { GovernancePlan } from "@cordon/keeper/governance/executor.js";
 import { CordonError } from "@cordon/keeper/errors.js";
 
 export interface Connected {
@@ -52,11 +52,11 @@ export async function run(work: () => Promise<number>): Promise<void> {
   if (code !== 0) process.exitCode = code;
 }
 
-/** A governance or guardian task: the call `build` makes, simulated, shown and sent per `options`. */
+/** A governance or guardian task: the call (or calls, sent together) `build` makes, simulated, shown and sent per `options`. */
 export async function governanceTask(
   hre: HardhatRuntimeEnvironment,
   options: ActionOptions,
-  build: (connected: Connected) => Promise<GovernanceCall> | GovernanceCall,
+  build: (connected: Connected) => Promise<GovernancePlan> | GovernancePlan,
 ): Promise<void> {
   await run(async () => {
     const connected = await connect(hre);

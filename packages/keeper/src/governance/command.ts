@@ -13,7 +13,16 @@ import { CordonError } from "../errors.js";
 import { CordonHubConstants } from "../contracts/generated/cordon.js";
 import { governanceHubInterface } from "./abi.js";
 import type { Deployment } from "./deployments.js";
-import { DirectExecutor, type Executor, type GovernanceCall, SafeExecutor, execute } from "./executor.js";
+import {
+  DirectExecutor,
+  type Executor,
+  type GovernanceCall,
+  type GovernancePlan,
+  SafeExecutor,
+  execute,
+  planCalls,
+  planLabel,
+} from "./executor.js";
 import { simulate } from "./simulate.js";
 import { TimelockExecutor, parseSalt } from "./timelock.js";
 import { exportTransactionBuilderJson } from "./tx-builder.js";
@@ -107,7 +116,12 @@ export async function resolveExecutor(
           },
         );
       }
-      return new SafeExecutor(deployment.governance.address, accounts, pickAccount(accounts, addresses, from));
+      return new SafeExecutor(
+        deployment.governance.address,
+        accounts,
+        pickAccount(accounts, addresses, from),
+        deployment.governance.multiSend,
+      );
     case "timelock":
       if (deployment.governance.kind !== "timelock") {
         throw new CordonError(
@@ -129,16 +143,21 @@ export async function resolveExecutor(
   }
 }
 
-/** Simulates `call`, prints the plan, and sends it (or stops on a dry run, or exports a batch). Returns the exit code. */
+/**
+ * Simulates `plan` (one call, or several sent together), prints it, and sends it (or stops on a dry run, or exports a
+ * batch). Returns the exit code.
+ */
 export async function runCall(
   provider: Provider,
   deployment: Deployment,
-  call: GovernanceCall,
+  plan: GovernancePlan,
   accounts: Signer[],
   options: ActionOptions,
   io: CommandIO,
 ): Promise<number> {
   try {
+    const calls: GovernanceCall[] = planCalls(plan);
+    const label = planLabel(calls);
     const executor = await resolveExecutor(options.via, deployment, accounts, options.from, options);
     const print = (text: string) => io.stdout.write(`${text}\n`);
     if (options.export !== "") {
@@ -146,21 +165,34 @@ export async function runCall(
         throw new CordonError("--export writes a Safe Transaction Builder batch: it needs --via safe");
       }
       const from = await executor.sender();
-      const simulation = await simulate(provider, { from, to: call.to, data: call.data }, deployment.hub);
-      if (!simulation.ok) {
-        throw new CordonError(`${call.label} would fail from ${from}: ${simulation.revert.message}`, {
-          details: `${simulation.revert.fix}. Nothing was written.`,
-        });
+      let gas = 0n;
+      for (const call of calls) {
+        const simulation = await simulate(provider, { from, to: call.to, data: call.data }, deployment.hub);
+        if (!simulation.ok) {
+          throw new CordonError(`${call.label} would fail from ${from}: ${simulation.revert.message}`, {
+            details: `${simulation.revert.fix}. Nothing was written.`,
+          });
+        }
+        gas += simulation.gas;
       }
       const { chainId } = await provider.getNetwork();
-      const batch = exportTransactionBuilderJson(chainId, from, [call], { name: `Cordon: ${call.label}` });
+      const batch = exportTransactionBuilderJson(chainId, from, calls, { name: `Cordon: ${label}` });
       writeFileSync(options.export, `${JSON.stringify(batch, null, 2)}\n`);
-      print(`simulated ${call.label} from the Safe ${from}: ok (gas ${simulation.gas})`);
+      print(`simulated ${label} from the Safe ${from}: ok (gas ${gas})`);
       print(`wrote the Transaction Builder batch to ${options.export}; nothing was sent`);
       return 0;
     }
-    const result = await execute(executor, provider, call, { dryRun: options.dryRun, hub: deployment.hub });
-    print(`${call.label} via ${executor.kind}: simulation ok (gas ${result.simulation.gas})`);
+    const result = await execute(executor, provider, calls.length === 1 ? calls[0]! : calls, {
+      dryRun: options.dryRun,
+      hub: deployment.hub,
+    });
+    const batched =
+      calls.length === 1
+        ? ""
+        : executor.kind === "direct"
+          ? ` (${calls.length} calls, sent one after another)`
+          : ` (${calls.length} calls in one transaction)`;
+    print(`${label} via ${executor.kind}${batched}: simulation ok (gas ${result.simulation.gas})`);
     print(`signers: ${result.signers}`);
     print(result.txHash === undefined ? "dry run: nothing was sent" : `sent: ${result.txHash}`);
     if (result.note !== undefined) print(result.note);

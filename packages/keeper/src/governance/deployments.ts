@@ -1,7 +1,7 @@
 /**
  * The deployment record every task finds addresses in: `deployments/<network>/cordon.json`, written by
  * `cordon deploy` and read by network name. It names the hub, its protected contracts and who governs it (a signer,
- * a Safe or a TimelockController).
+ * a Safe or a TimelockController; for a Safe, optionally the MultiSendCallOnly its batches go through).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -17,7 +17,12 @@ export const deploymentSchema = z.object({
   chainId: z.number().int().positive(),
   hub: address,
   protected: z.array(address),
-  governance: z.object({ kind: z.enum(["direct", "safe", "timelock"]), address }),
+  governance: z.object({
+    kind: z.enum(["direct", "safe", "timelock"]),
+    address,
+    /** A Safe's MultiSendCallOnly: lets a task send several calls as one Safe transaction (e.g. `cordon recover`). */
+    multiSend: address.optional(),
+  }),
   guardians: z.array(address).default([]),
 });
 

@@ -4,7 +4,8 @@
  * task therefore runs twice: `--via timelock` schedules and says when the call becomes executable, and the same
  * command with `--execute` executes it then. Each run simulates the call from the timelock's address (`execute` in
  * executor.ts) and the timelock transaction itself (schedule or execute) from the account that will send it, and
- * refuses an operation in the wrong state (scheduled twice, executed early or twice) before anything is sent.
+ * refuses an operation in the wrong state (scheduled twice, executed early or twice) before anything is sent. A plan
+ * of several calls is one batch operation (`scheduleBatch`, then `executeBatch`): they run together or not at all.
  */
 import {
   AbiCoder,
@@ -21,7 +22,7 @@ import {
 
 import { CordonError } from "../errors.js";
 import { OPERATION_STATES, ROLES, timelockInterface } from "./abi.js";
-import type { Executor, GovernanceCall } from "./executor.js";
+import { type Executor, type GovernanceCall, type GovernancePlan, planCalls, planLabel } from "./executor.js";
 import { formatDuration } from "./revert.js";
 import { simulate } from "./simulate.js";
 
@@ -29,7 +30,7 @@ export type TimelockPhase = "schedule" | "execute";
 export type OperationState = (typeof OPERATION_STATES)[number];
 
 export interface TimelockOperation {
-  /** The operation id: `hashOperation(target, value, data, predecessor, salt)`. */
+  /** The operation id: `hashOperation(target, value, data, predecessor, salt)`, or `hashOperationBatch` of a batch. */
   id: string;
   state: OperationState;
   /** When it becomes executable (unix seconds), or null when it is not scheduled or already done. */
@@ -104,16 +105,32 @@ export class TimelockExecutor implements Executor {
   }
 
   /**
-   * The timelock operation `call` is with this executor's salt: its id, state and when it is executable, at block
+   * The timelock operation `plan` is with this executor's salt: its id, state and when it is executable, at block
    * `blockNumber` (default: the latest; after sending, the transaction's block, which a provider cannot have cached).
    */
-  async operation(call: GovernanceCall, blockNumber?: number): Promise<TimelockOperation> {
-    const operationId = keccak256(
-      AbiCoder.defaultAbiCoder().encode(
-        ["address", "uint256", "bytes", "bytes32", "bytes32"],
-        [call.to, call.value ?? 0n, call.data, this.predecessor, this.salt],
-      ),
-    );
+  async operation(plan: GovernancePlan, blockNumber?: number): Promise<TimelockOperation> {
+    const calls = planCalls(plan);
+    const coder = AbiCoder.defaultAbiCoder();
+    const operationId =
+      calls.length === 1
+        ? keccak256(
+            coder.encode(
+              ["address", "uint256", "bytes", "bytes32", "bytes32"],
+              [calls[0]!.to, calls[0]!.value ?? 0n, calls[0]!.data, this.predecessor, this.salt],
+            ),
+          )
+        : keccak256(
+            coder.encode(
+              ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
+              [
+                calls.map((c) => c.to),
+                calls.map((c) => c.value ?? 0n),
+                calls.map((c) => c.data),
+                this.predecessor,
+                this.salt,
+              ],
+            ),
+          );
     const block = await this.provider.getBlock(blockNumber ?? "latest");
     if (block === null) throw new Error(`the endpoint returned no block ${blockNumber ?? "latest"}`);
     const blockTag = block.number;
@@ -126,8 +143,9 @@ export class TimelockExecutor implements Executor {
     return { id: operationId, state, readyAt, now: BigInt(block.timestamp) };
   }
 
-  async check(call: GovernanceCall): Promise<void> {
-    const op = await this.operation(call);
+  async check(plan: GovernancePlan): Promise<void> {
+    const call = { label: planLabel(plan) };
+    const op = await this.operation(plan);
     const timelock = await this.sender();
     const ready = op.readyAt === null ? "" : at(op.readyAt, op.now);
     const refuse = (message: string, fix: string) => new CordonError(message, { details: `${fix}. Nothing was sent.` });
@@ -157,7 +175,7 @@ export class TimelockExecutor implements Executor {
     }
     const signer = await this.sendingAccount();
     const from = getAddress(await signer.getAddress());
-    const simulation = await simulate(this.provider, { from, to: timelock, ...(await this.transaction(call)) });
+    const simulation = await simulate(this.provider, { from, to: timelock, ...(await this.transaction(plan)) });
     if (!simulation.ok) {
       throw new CordonError(
         `${this.phase} of ${call.label} on the timelock would fail from ${from}: ${simulation.revert.message}`,
@@ -168,35 +186,50 @@ export class TimelockExecutor implements Executor {
     }
   }
 
-  async send(call: GovernanceCall): Promise<string> {
+  async send(plan: GovernancePlan): Promise<string> {
     const signer = await this.sendingAccount();
-    const tx = await signer.sendTransaction({ to: await this.sender(), ...(await this.transaction(call)) });
+    const tx = await signer.sendTransaction({ to: await this.sender(), ...(await this.transaction(plan)) });
     const receipt = await tx.wait();
     if (receipt === null || receipt.status !== 1) {
-      throw new CordonError(`${this.phase} of ${call.label} on the timelock failed on chain (${tx.hash})`);
+      throw new CordonError(`${this.phase} of ${planLabel(plan)} on the timelock failed on chain (${tx.hash})`);
     }
     this.sentIn = receipt.blockNumber;
     return tx.hash;
   }
 
-  async afterSend(call: GovernanceCall): Promise<string> {
-    const op = await this.operation(call, this.sentIn);
-    if (this.phase === "execute") return `executed timelock operation ${op.id}: ${call.label} is done`;
+  async afterSend(plan: GovernancePlan): Promise<string> {
+    const op = await this.operation(plan, this.sentIn);
+    if (this.phase === "execute") return `executed timelock operation ${op.id}: ${planLabel(plan)} is done`;
     return (
       `scheduled on the timelock as operation ${op.id}; NOT executed yet: it becomes executable ` +
       `${op.readyAt === null ? "after the delay" : at(op.readyAt, op.now)}. Then run the same command with --execute to execute it.`
     );
   }
 
-  /** The timelock transaction of this phase: `schedule` with the minimum delay, or `execute` with the call's value. */
-  private async transaction(call: GovernanceCall): Promise<{ data: string; value: bigint }> {
+  /**
+   * The timelock transaction of this phase: `schedule` with the minimum delay, or `execute` with the call's value; for
+   * several calls `scheduleBatch` and `executeBatch` (with the sum of their values).
+   */
+  private async transaction(plan: GovernancePlan): Promise<{ data: string; value: bigint }> {
+    const calls: GovernanceCall[] = planCalls(plan);
+    const tail = [this.predecessor, this.salt];
+    const delay = async () => (await this.timelock.getFunction("getMinDelay")()) as bigint;
+    if (calls.length > 1) {
+      const values = calls.map((c) => c.value ?? 0n);
+      const batch = [calls.map((c) => c.to), values, calls.map((c) => c.data), ...tail];
+      if (this.phase === "execute") {
+        const value = values.reduce((sum, v) => sum + v, 0n);
+        return { data: timelockInterface.encodeFunctionData("executeBatch", batch), value };
+      }
+      return { data: timelockInterface.encodeFunctionData("scheduleBatch", [...batch, await delay()]), value: 0n };
+    }
+    const call = calls[0]!;
     const value = call.value ?? 0n;
     if (this.phase === "execute") {
-      const args = [call.to, value, call.data, this.predecessor, this.salt];
+      const args = [call.to, value, call.data, ...tail];
       return { data: timelockInterface.encodeFunctionData("execute", args), value };
     }
-    const delay = (await this.timelock.getFunction("getMinDelay")()) as bigint;
-    const args = [call.to, value, call.data, this.predecessor, this.salt, delay];
+    const args = [call.to, value, call.data, ...tail, await delay()];
     return { data: timelockInterface.encodeFunctionData("schedule", args), value: 0n };
   }
 
