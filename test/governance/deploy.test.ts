@@ -19,6 +19,9 @@ const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json
 const execute = promisify(execFile);
 const ZERO = "0x0000000000000000000000000000000000000000";
 
+/** Safe 1.4.1's canonical MultiSendCallOnly: recorded for `cordon recover`'s batches. */
+const MULTI_SEND = "0x9641d764fc13c8B624c04430C7356C1C7C8102e2";
+
 describe("cordon deploy: the hub and a protocol's configuration through Ignition, idempotent", function () {
   this.timeout(120_000);
   let chain: TestChain;
@@ -62,7 +65,7 @@ describe("cordon deploy: the hub and a protocol's configuration through Ignition
     writeFileSync(
       params,
       JSON.stringify({
-        governance: { kind: "safe", address: safe.target },
+        governance: { kind: "safe", address: safe.target, multiSend: MULTI_SEND },
         guardians: [keeper],
         guardianPauseDuration: 2 * 86400,
         guardianCooldown: 3600,
@@ -88,10 +91,10 @@ describe("cordon deploy: the hub and a protocol's configuration through Ignition
     const record = JSON.parse(readFileSync(recordFile, "utf8")) as {
       hub: string;
       protected: string[];
-      governance: { kind: string; address: string };
+      governance: { kind: string; address: string; multiSend?: string };
       guardians: string[];
     };
-    expect(record.governance).to.deep.equal({ kind: "safe", address: safe.target });
+    expect(record.governance).to.deep.equal({ kind: "safe", address: safe.target, multiSend: MULTI_SEND });
     expect(record.guardians).to.deep.equal([keeper]);
     expect(existsSync(path.join(dir, "ignition", "deployments", "cordon-cordonTest", "journal.jsonl"))).to.equal(true);
 

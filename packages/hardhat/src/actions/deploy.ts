@@ -108,7 +108,11 @@ export default async function deploy(
       chainId,
       hub: addressOf(hub!.id),
       protected: protectedAddresses,
-      governance: { kind: params.governance.kind, address: getAddress(params.governance.address ?? deployer) },
+      governance: {
+        kind: params.governance.kind,
+        address: getAddress(params.governance.address ?? deployer),
+        ...(params.governance.multiSend === undefined ? {} : { multiSend: getAddress(params.governance.multiSend) }),
+      },
       guardians: params.guardians.map((g) => getAddress(g)),
     });
     process.stdout.write(`hub ${addressOf(hub!.id)}; Ignition deployment ${deploymentId}; wrote ${file}\n`);

@@ -39,7 +39,12 @@ const maxPause = `at most ${MAX_PAUSE / 86400} days (${MAX_PAUSE} seconds)`;
 export const deployParamsSchema = z
   .object({
     governance: z
-      .object({ kind: z.enum(["direct", "safe", "timelock"]), address: address.optional() })
+      .object({
+        kind: z.enum(["direct", "safe", "timelock"]),
+        address: address.optional(),
+        /** A Safe's MultiSendCallOnly, recorded for tasks that send several calls in one Safe transaction. */
+        multiSend: address.optional(),
+      })
       .default({ kind: "direct" })
       .refine((g) => g.kind === "direct" || g.address !== undefined, {
         message: "a Safe or timelock governance needs its address",
