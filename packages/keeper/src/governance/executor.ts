@@ -19,6 +19,7 @@ import {
   TypedDataEncoder,
   getAddress,
   isAddress,
+  isCallException,
   solidityPacked,
 } from "ethers";
 
@@ -232,8 +233,8 @@ export class SafeExecutor implements Executor {
         details: "check governance.address in the deployment record. Nothing was sent.",
       });
     } catch (error) {
-      if (error instanceof CordonError) throw error;
-      data = ((error as { data?: string }).data ?? "0x") as string;
+      if (error instanceof CordonError || !isCallException(error)) throw error;
+      data = error.data ?? "0x";
     }
     if (data.length < 2 + 128) {
       throw new CordonError(`the Safe ${safe} could not simulate the batch (${planLabel(calls)})`, {
@@ -254,7 +255,7 @@ export class SafeExecutor implements Executor {
     const fix =
       'record the Safe\'s MultiSendCallOnly as governance.multiSend in the deployment record (e.g. "multiSend": ' +
       "\"0x9641d764fc13c8B624c04430C7356C1C7C8102e2\", Safe 1.4.1's), or export the batch for the Safe's interface " +
-      "(--export), or send the calls one at a time. Nothing was sent.";
+      "(--export), or send one call per run (cordon recover --keep-tripped, then cordon queue cancel). Nothing was sent.";
     if (this.multiSend === undefined) {
       throw new CordonError(
         `${calls.length} calls in one Safe transaction need a MultiSendCallOnly, and none is recorded`,
