@@ -126,7 +126,7 @@ export const cordonTasks = [
     .addFlag({
       name: "keepTripped",
       description:
-        "Keep the outflows the trip queued held for approval (approve or cancel them later) instead of cancelling them with the recovery",
+        "Keep the outflows the trip queued held for approval (cordon queue approve or cancel them later) instead of cancelling them with the recovery",
     })
     .setAction(() => import("./actions/recover.js"))
     .build(),
@@ -306,7 +306,7 @@ export const cordonTasks = [
 
   emptyTask(
     ["cordon", "queue"],
-    "Queued outflows: list, claim (anyone, paid to the recipient), cancel (governance). Example: npx hardhat --network localhost cordon queue list",
+    "Queued outflows: list, claim (anyone, paid to the recipient), cancel and approve (governance). Example: npx hardhat --network localhost cordon queue list",
   ).build(),
 
   task(
@@ -320,7 +320,7 @@ export const cordonTasks = [
 
   sendingTask(
     ["cordon", "queue", "claim"],
-    "Claim a released queued outflow; the funds go to its recipient only. Example: npx hardhat --network localhost cordon queue claim --id 3",
+    "Claim a released queued outflow; the funds go to its recipient only (one held for approval needs cordon queue approve first). Example: npx hardhat --network localhost cordon queue claim --id 3",
   )
     .addOption({ name: "id", description: "The queued outflow's id (see cordon queue list)", defaultValue: "" })
     .addOption(CONTRACT)
@@ -334,6 +334,19 @@ export const cordonTasks = [
     .addOption({ name: "id", description: "Comma-separated queued outflow ids", defaultValue: "" })
     .addOption(CONTRACT)
     .setAction(() => import("./actions/queue-cancel.js"))
+    .build(),
+
+  sendingTask(
+    ["cordon", "queue", "approve"],
+    "Governance approves queued outflows held because they tripped the breaker, so they can be claimed (refused for any other id). Example: npx hardhat --network localhost cordon queue approve --id 3,4 --via safe",
+  )
+    .addOption({
+      name: "id",
+      description: "Comma-separated ids of queued outflows held for approval (see cordon queue list)",
+      defaultValue: "",
+    })
+    .addOption(CONTRACT)
+    .setAction(() => import("./actions/queue-approve.js"))
     .build(),
 
   emptyTask(

@@ -1,6 +1,6 @@
 /**
  * The inputs, reads and hub calls of the day-to-day governance tasks: `set-limit` (an asset's outflow limit in a
- * protected contract), `queue` (list, claim and cancel queued outflows), `guardians` (list, add, remove), `unpause`
+ * protected contract), `queue` (list, claim, cancel and approve queued outflows), `guardians` (list, add, remove), `unpause`
  * and `shutdown`. Every input is checked here before anything is simulated, so a typo ends in a message that names
  * the option, the value and the fix instead of an encoder error; the calls then go through `runCall` like every
  * other governance action.
@@ -271,6 +271,16 @@ export async function claimCall(provider: Provider, target: string, id: bigint):
       details: "pick an id from `cordon queue list`. Nothing was sent.",
     });
   }
+  if (q.held) {
+    throw new CordonError(
+      `queued outflow ${id} of ${target} tripped the breaker: it is held until governance approves it, and cannot be claimed before`,
+      {
+        details:
+          `governance must approve it first: npx hardhat cordon queue approve --id ${id} --contract ${target} ` +
+          "(or cancel it: cordon queue cancel). Nothing was sent.",
+      },
+    );
+  }
   return {
     to: target,
     data: guardedInterface.encodeFunctionData("claimQueued", [id]),
@@ -281,6 +291,56 @@ export async function claimCall(provider: Provider, target: string, id: bigint):
 /** The hub's `cancelQueued(target, ids)`: governance only. */
 export function cancelCall(deployment: Deployment, target: string, ids: bigint[]): GovernanceCall {
   return hubCall(deployment, "cancelQueued", [target, ids], `cancel queued outflow(s) ${ids.join(", ")} of ${target}`);
+}
+
+/**
+ * The hub's `approveQueued(target, ids)`: governance only. Each id must be held, i.e. pending and the outflow that
+ * tripped the breaker (`queuedStanding`): the contract would also "approve" any other pending outflow (re-dating a
+ * voided one), so anything else is refused here, naming the id, before anything is simulated.
+ */
+export async function approveCall(
+  provider: Provider,
+  deployment: Deployment,
+  target: string,
+  ids: bigint[],
+): Promise<GovernanceCall> {
+  const guarded = new Contract(target, guardedInterface, provider);
+  const blockTag = await provider.getBlockNumber();
+  const seen = new Set<bigint>();
+  for (const id of ids) {
+    if (seen.has(id)) {
+      throw new CordonError(`--id lists queued outflow ${id} twice`, {
+        details: "name each id once, e.g. --id 1,2. Nothing was sent.",
+      });
+    }
+    seen.add(id);
+    const q = await readQueued(guarded, id, blockTag);
+    if (q.status === "None") {
+      throw new CordonError(`queued outflow ${id} of ${target} does not exist`, {
+        details: "pick an id that `cordon queue list` shows held for approval. Nothing was sent.",
+      });
+    }
+    if (q.status !== "Pending") {
+      throw new CordonError(`queued outflow ${id} of ${target} is not held for approval: it is ${q.status}`, {
+        details:
+          "only a pending outflow that tripped the breaker waits for approval; leave this id out. Nothing was sent.",
+      });
+    }
+    if (!q.held) {
+      const standing = q.voided
+        ? "it was voided by a later pause, not held by a trip: claim it once its asset's outflows reopen, or cancel it (cordon queue cancel)"
+        : "it did not trip the breaker: its recipient (or anyone) claims it once released (cordon queue claim), or governance cancels it (cordon queue cancel)";
+      throw new CordonError(`queued outflow ${id} of ${target} is not held for approval`, {
+        details: `${standing}. Nothing was sent.`,
+      });
+    }
+  }
+  return hubCall(
+    deployment,
+    "approveQueued",
+    [target, ids],
+    `approve queued outflow(s) ${ids.join(", ")} of ${target}`,
+  );
 }
 
 /** The hub's guardians and its attestation threshold now. */

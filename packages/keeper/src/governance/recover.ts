@@ -135,7 +135,7 @@ export async function recoverPlan(
   }
   if (options.keepTripped) {
     notes.push(
-      "--keep-tripped: they stay held; approve them later (hub.approveQueued) or cancel them (cordon queue cancel)",
+      "--keep-tripped: they stay held; approve them later (cordon queue approve) or cancel them (cordon queue cancel)",
     );
     return { calls, tripped, notes };
   }

@@ -209,7 +209,7 @@ function explainCustom(error: ErrorDescription, context: RevertContext): [string
     case "CordonQueuedNeedsApproval":
       return [
         `queued outflow ${a.id} tripped the breaker: it is held until governance approves it`,
-        "have governance approve it (hub.approveQueued) or cancel it (cordon queue cancel, or cordon recover cancels it)",
+        "have governance approve it (cordon queue approve) or cancel it (cordon queue cancel, or cordon recover cancels it)",
       ];
     case "OutflowLimitInvalidCapacity":
       return [`capacity ${a.capacity} is zero or above ${a.max}`, "choose a capacity in range"];
