@@ -1,6 +1,7 @@
 /**
  * The keeper's command without a run: `--check` on the shipped example config (through the Hardhat task, as a
- * keeper types it), a bad config and a missing secret (a clear message, exit 2, nothing sent), and `--replay` of an
+ * keeper types it; its endpoints do not exist, so it passes offline and says the keys were not checked on the chain;
+ * test/keeper/check.test.ts checks keys against a chain), a bad config and a missing secret (a clear message, exit 2, nothing sent), and `--replay` of an
  * exploit block (the finding is printed, nothing is sent).
  */
 import { spawnSync } from "node:child_process";
@@ -37,8 +38,11 @@ describe("cordon watch --check and --replay", function () {
 
   it("checks the example config through the Hardhat task, showing no secret", function () {
     const run = hardhat(["cordon", "watch", "examples/keeper.yml", "--check"], EXAMPLE_ENV);
-    expect(run.status, run.stderr).to.equal(0);
+    // The example's endpoints do not exist: the offline checks pass, the keys are not checked on the chain (exit 1).
+    expect(run.status, run.stdout + run.stderr).to.equal(1);
     expect(run.stdout).to.include("examples/keeper.yml: OK");
+    expect(run.stdout).to.include("network mainnet: NOT CHECKED on the chain: no quorum (2 of 3 endpoints) agrees");
+    expect(run.stderr).to.include("the chain could not be reached by a quorum of endpoints for mainnet");
     expect(run.stdout).to.include(
       "detector withdrawal-volume (outflow-volume) -> action pause-withdrawals (pause-scopes, key guardian)",
     );

@@ -75,7 +75,11 @@ export const cordonTasks = [
       description: "Keeper config file (YAML or JSON), e.g. keeper.yml",
       defaultValue: "",
     })
-    .addFlag({ name: "check", description: "Validate the config and its secrets, then exit; nothing is sent" })
+    .addFlag({
+      name: "check",
+      description:
+        "Validate the config and its secrets, then check each key on the chain (quorum): its hub role, a balance for its action at the emergency fee ceiling; nothing is sent",
+    })
     .addOption({
       name: "replay",
       description: "Evaluate this block number with every detector and print the findings; nothing is sent",

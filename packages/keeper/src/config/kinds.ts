@@ -8,6 +8,7 @@
 import { z } from "zod";
 
 import type { AlertSink } from "../alerts/alert.js";
+import type { CordonHubConstants } from "../contracts/generated/cordon.js";
 import type { Detector, Response } from "../detectors/types.js";
 import { nameSchema, severitySchema } from "./primitives.js";
 
@@ -94,11 +95,19 @@ export function defineDetectorKind<const K extends string, S extends z.ZodRawSha
   };
 }
 
+/** A role of the hub, by its constant's name in the generated vocabulary (`CordonHubConstants`). */
+export type HubRole = Extract<keyof typeof CordonHubConstants, `${string}_ROLE`>;
+
 export interface ActionKind<K extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {
   readonly kind: K;
   readonly docs: string;
   readonly schema: KindObject<K, typeof actionCommon, S>;
   readonly addresses: readonly string[];
+  /**
+   * The hub role the action's key must hold for the hub to accept the transaction, or null for a call anyone may
+   * make. `--check` reads it on the chain for every configured key.
+   */
+  readonly role: HubRole | null;
   /** The response the responder sends for a finding this action answers, from the entry and its addresses. */
   response(config: z.output<KindObject<K, typeof actionCommon, S>>, addresses: Record<string, string>): Response;
 }
@@ -108,6 +117,8 @@ export function defineActionKind<const K extends string, S extends z.ZodRawShape
   docs: string;
   options: S;
   addresses?: readonly (keyof S & string)[];
+  /** Required: every kind says which role its key needs, or null (none). */
+  role: HubRole | null;
   response: ActionKind<K, S>["response"];
 }): ActionKind<K, S> {
   return {
@@ -115,6 +126,7 @@ export function defineActionKind<const K extends string, S extends z.ZodRawShape
     docs: definition.docs,
     schema: kindObject(definition.kind, actionCommon, definition.options),
     addresses: definition.addresses ?? [],
+    role: definition.role,
     response: definition.response,
   };
 }

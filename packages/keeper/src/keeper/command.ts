@@ -1,8 +1,10 @@
 /**
  * `cordon watch`: the keeper's command, shared by the Hardhat task (`npx hardhat cordon watch`) and the plain Node
- * entry point (`src/keeper/main.ts`). `--check` validates the config and its secrets without running; `--replay
- * <block>` prints what the detectors find in one block without acting; otherwise the keeper runs until SIGINT or
- * SIGTERM. Returns the process exit code: 0 done, 1 failed while running, 2 the config or an argument is wrong.
+ * entry point (`src/keeper/main.ts`). `--check` validates the config and its secrets without running, then checks
+ * every configured key against the chain through a quorum of endpoints (its role on the hub, a balance for its
+ * action at the emergency fee ceiling; `./check.ts`); `--replay <block>` prints what the detectors find in one block
+ * without acting; otherwise the keeper runs until SIGINT or SIGTERM. Returns the process exit code: 0 done, 1 failed while running (for `--check`: a network no quorum
+ * answered), 2 the config or an argument is wrong (for `--check`: also a key without its role or its funds).
  */
 import { type KeeperConfig, loadConfig } from "../config/load.js";
 import { type Env, resolveSecrets } from "../config/secrets.js";
@@ -10,6 +12,7 @@ import { CordonError } from "../errors.js";
 import { createLogger } from "../ops/logger.js";
 import { KeeperMetrics } from "../ops/metrics.js";
 import { buildNotifier } from "./alerts.js";
+import { type ChainCheck, checkOnChain } from "./check.js";
 import { replayBlock } from "./replay.js";
 import { Keeper } from "./service.js";
 
@@ -35,7 +38,9 @@ Options:
   <config> / --config <file>
                      the keeper config (YAML or JSON); see the README's "The watcher: for keepers"
                      (the Hardhat task takes it as its argument: Hardhat owns --config)
-  --check            validate the config and resolve its secrets, then exit (nothing is sent)
+  --check            validate the config and resolve its secrets, then check each key on the chain through a
+                     quorum of endpoints: the hub role its action needs, and a balance for that action at the
+                     emergency fee ceiling; exits 2 naming what is missing, 1 if no quorum answers (nothing is sent)
   --replay <block>   evaluate one block with every detector and print the findings (nothing is sent)
 
 Examples:
@@ -80,8 +85,37 @@ export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number
   }
 
   if (args.check === true) {
+    // The offline checks first, as before; then every key against the chain, through each network's quorum.
     print(io.stdout, describeConfig(config));
-    return 0;
+    let chain: ChainCheck[];
+    try {
+      chain = await checkOnChain(config, secrets);
+    } catch (error) {
+      print(
+        io.stderr,
+        `error: the on-chain check failed: ${(error as Error).message.split("\n")[0]}; nothing was sent`,
+      );
+      return 1;
+    }
+    for (const network of chain) print(io.stdout, network.lines.join("\n"));
+    const problems = chain.flatMap((n) => n.problems);
+    const unreached = chain.filter((n) => !n.reached).map((n) => n.network);
+    if (problems.length > 0) {
+      print(
+        io.stderr,
+        `error: ${problems.length} problem${problems.length === 1 ? "" : "s"} on the chain (the config itself is valid):\n` +
+          problems.map((p) => `  ${p}`).join("\n"),
+      );
+    }
+    if (unreached.length > 0) {
+      print(
+        io.stderr,
+        `error: the chain could not be reached by a quorum of endpoints for ${unreached.join(", ")}: the keys' roles and balances there were not checked (the config's offline checks above passed)`,
+      );
+    }
+    print(io.stdout, "nothing was sent");
+    if (problems.length > 0) return 2;
+    return unreached.length > 0 ? 1 : 0;
   }
 
   if (replay !== undefined) {

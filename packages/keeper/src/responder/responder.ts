@@ -53,7 +53,21 @@ const BUMP_DENOMINATOR = 1000n;
 /** The reverts that mean "the hub is already there": a pause of what is paused, a trip while the invariant holds. */
 const NOTHING_TO_DO: ReadonlySet<string> = new Set(["CordonInvalidTransition", "CordonInvariantsHold"]);
 /** The gas limit when the action must go ahead and no endpoint would estimate it: the hub's pause of many contracts. */
-const FALLBACK_GAS = 3_000_000n;
+export const FALLBACK_GAS = 3_000_000n;
+
+/** The gas limit the responder gives an action an endpoint estimated: 30% above the estimate. */
+export function gasLimitFor(estimate: bigint): bigint {
+  return (estimate * 13n) / 10n;
+}
+
+/**
+ * The most the responder can spend on one action's transaction: its gas limit at the fee ceiling it may raise the
+ * fee to. A critical finding's action (an emergency) may go up to the emergency ceiling; whatever a stuck
+ * transaction's replacements bid, each one is capped there and only one of them is mined.
+ */
+export function worstCaseCost(gasLimit: bigint, feeCeiling: bigint): bigint {
+  return gasLimit * feeCeiling;
+}
 
 export class Responder {
   private readonly replaceAfterMs: number;
@@ -117,7 +131,7 @@ export class Responder {
   private async drive(entry: OutboxEntry, response: Response, critical: boolean): Promise<ActionOutcome> {
     const { store, pool, wallet } = this.options;
     const key = entry.key;
-    const data = encode(response);
+    const data = encodeResponse(response);
     const sent: string[] = entry.txHash === undefined ? [] : [entry.txHash];
     let nonce = entry.nonce;
     let attempts = entry.attempts;
@@ -215,7 +229,7 @@ export class Responder {
     const call = { from: this.options.wallet.address, to: this.options.hub, data };
     try {
       const estimate = await this.options.pool.request<string>("eth_estimateGas", [call]);
-      return (BigInt(estimate) * 13n) / 10n;
+      return gasLimitFor(BigInt(estimate));
     } catch (error) {
       if (!(error instanceof RpcResponseError)) throw error;
       const reason = decodeRevert(error.data);
@@ -261,7 +275,7 @@ export class Responder {
       others: votes.map((v) => ({ endpoint: v.endpoint, ...(v.gas === undefined ? { reason: v.reason } : {}) })),
     });
     if (estimates.length === 0) return FALLBACK_GAS;
-    return (estimates.reduce((a, b) => (a > b ? a : b)) * 13n) / 10n;
+    return gasLimitFor(estimates.reduce((a, b) => (a > b ? a : b)));
   }
 
   private async initialFees(critical: boolean): Promise<[bigint, bigint]> {
@@ -377,7 +391,8 @@ function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
   return (response.scopes & ~paused) === 0n;
 }
 
-function encode(response: Response): string {
+/** The hub call that carries out `response`. */
+export function encodeResponse(response: Response): string {
   if (response.kind === "pause") return hubInterface.encodeFunctionData("pause", [response.reason]);
   if (response.kind === "pauseScopes") {
     return hubInterface.encodeFunctionData("pauseScopes", [response.scopes, response.reason]);
@@ -391,7 +406,8 @@ function normalize(response: Response): Response {
   return response;
 }
 
-function decodeRevert(data: unknown): string | undefined {
+/** The name of the hub error in a revert's data (an RPC error's `data`), if it is one. */
+export function decodeRevert(data: unknown): string | undefined {
   if (typeof data === "object" && data !== null && "data" in data) data = (data as { data: unknown }).data;
   if (typeof data !== "string" || !data.startsWith("0x") || data.length < 10) return undefined;
   try {
