@@ -3,6 +3,7 @@ import { type Contract, Interface } from "ethers";
 
 import { verificationJson, verifyState } from "@cordon/keeper/governance/verify.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
+import { corrupt } from "@cordon/testkit/fault-proxy.js";
 import { TamperProxy } from "@cordon/testkit/tamper-proxy.js";
 import { deploy, send } from "../support/deploy.js";
 import { type SampleProtocol, deploySampleProtocol } from "../support/protocol.js";
@@ -96,5 +97,17 @@ describe("proof: verify-state proves any protected contract by verified executio
     for (const name of ["b", "c"]) {
       expect(result.liars.get(name)!.join("\n")).to.contain("hub.currentDigest() (eth_call)");
     }
+  });
+
+  it("an endpoint lying in the lending book's storage reads (eth_getStorageAt) is named; the proven verdict stands", async function () {
+    tampers[2]!.tamper = (method, params, result) =>
+      method === "eth_getStorageAt" && String(params[0]).toLowerCase() === String(book.target).toLowerCase()
+        ? corrupt(String(result))
+        : result;
+    const result = await verifyState({ endpoints: endpoints(["a", "b", "c"]), hub: String(protocol.hub.target) });
+    expect(result.verdict).to.equal("differs");
+    expect(result.contracts.find((c) => c.address === book.target)!.proven).to.equal(true);
+    expect([...result.liars.keys()]).to.deep.equal(["c"]);
+    expect(result.liars.get("c")!.join("\n")).to.contain(`${book.target} storage read by the proven calls`);
   });
 });

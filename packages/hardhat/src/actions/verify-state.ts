@@ -1,6 +1,7 @@
 /**
  * `npx hardhat cordon verify-state [--rpc url,url] [--checkpoint id]`: proves the hub's checkpoint and the protected
- * contracts' state with `eth_getProof` against a block a quorum of endpoints agrees on (src/governance/verify.ts),
+ * contracts' state by verified execution of their views (every read checked with `eth_getProof`) against a block a
+ * quorum of endpoints agrees on (src/governance/verify.ts),
  * prints what each endpoint got right and wrong, and exits 1 when the state differs from the checkpoint or an
  * endpoint lied.
  */

@@ -1,17 +1,15 @@
 /**
  * `verify-state`: is the protocol's state now the state of its checkpoint, and is every RPC endpoint telling the
- * truth about it? A quorum of endpoints agrees on a block (its hash and state root); from there nothing rests on an
- * endpoint's word: `eth_getProof` answers are checked node by node against that state root (src/governance/mpt.ts),
- * which proves the hub's checkpoint digest, its list of protected contracts and the storage each protected
- * contract's digest is computed from. Cordon recomputes the digests from that proven storage, then compares every
- * endpoint's own answers (`eth_call` of the views, `eth_getStorageAt` of the slots, its proofs) with the proven
- * values, and names each endpoint that answered otherwise.
- *
- * The storage layouts below are those of CordonHub.sol and of the sample CordonVault.sol (an ERC-4626 vault over
- * CordonGuarded). A protected contract with another layout has its digest compared across endpoints only (the value
- * a quorum gives), and the table says so.
+ * truth about it? A quorum of endpoints agrees on a block header (or the user pins its hash); from there nothing rests
+ * on an endpoint's word. Every value is the result of a proven call (src/proof/call.ts): the view runs in a local EVM
+ * whose every account, code and storage read comes from an `eth_getProof` answer checked against that header's state
+ * root. The hub's `latestCheckpointId()`, `getCheckpoint(id)`, `protectedContracts()` and `currentDigest()` are proven
+ * that way, and so are each protected contract's `stateDigest()` and `checkInvariants()`, whatever their storage
+ * layouts: no storage slot of the hub or of any protected contract is written into this code. Every endpoint's own
+ * answers (`eth_call` of the views, `eth_getStorageAt` of each slot the proven calls read, its proofs and code) are
+ * then compared with the proven values, and each endpoint that answered otherwise is named.
  */
-import { AbiCoder, Interface, getAddress, keccak256, toBeHex, zeroPadValue } from "ethers";
+import { Interface, getAddress, toBeHex, zeroPadValue } from "ethers";
 
 import { mergeAbis } from "../contracts/abi.js";
 import { iCordonCheckpointedAbi, ierc4626Abi } from "../contracts/generated/cordon.js";
@@ -19,57 +17,12 @@ import { CordonError } from "../errors.js";
 import type { EndpointConfig, Endpoint } from "../rpc/endpoint.js";
 import { RpcPool, hexNumber } from "../rpc/pool.js";
 import { governanceHubInterface } from "./abi.js";
-import { InvalidProofError, verifyAccountProof, verifyStorageProof } from "./mpt.js";
-import { BlockProver } from "../proof/call.js";
+import { BlockProver, type ProvenCallResult } from "../proof/call.js";
 import { NotProvenError } from "../proof/errors.js";
 import { type TrustedBlock, trustedBlock } from "../proof/header.js";
 import { EndpointLedger, type EndpointRecord } from "../proof/ledger.js";
 
-/** CordonHub's storage: after AccessControl (0), AccessControlEnumerable (1) and EIP712's two strings (2, 3). */
-export const HUB_SLOTS = {
-  /** `address[] _protected`: the length here, the elements from keccak256(slot). */
-  protected: 10n,
-  /** `mapping(uint256 => Checkpoint) _checkpoints`, keyed by id % 64; the digest is the struct's third word. */
-  checkpoints: 12n,
-  latestCheckpointId: 13n,
-} as const;
-const CHECKPOINT_HISTORY = 64n;
-const CHECKPOINT_DIGEST_WORD = 2n;
-
-/** CordonVault's storage: ERC20 (0-4), CordonGuarded (5-14), then its own (15, 16). */
-export const VAULT_SLOTS = {
-  totalSupply: 2n,
-  /** `mapping(address asset => uint256) _queuedOutstanding` of CordonGuarded. */
-  queuedOutstanding: 14n,
-  bookedAssets: 16n,
-} as const;
-
-const abi = AbiCoder.defaultAbiCoder();
 const vaultInterface = new Interface(mergeAbis(iCordonCheckpointedAbi, ierc4626Abi));
-
-/** The storage slot of `mapping[key]` for a mapping at `slot`. */
-export function mappingSlot(keyType: "uint256" | "address", key: bigint | string, slot: bigint): bigint {
-  return BigInt(keccak256(abi.encode([keyType, "uint256"], [key, slot])));
-}
-
-/** The storage slot of element `index` of a dynamic array at `slot`. */
-export function arraySlot(slot: bigint, index: bigint): bigint {
-  return BigInt(keccak256(abi.encode(["uint256"], [slot]))) + index;
-}
-
-/** The hub's combined digest: keccak256(abi.encode(previous, target, digest)) folded over the protected contracts. */
-export function combineDigests(contracts: { address: string; digest: string }[]): string {
-  let combined = zeroPadValue("0x", 32);
-  for (const c of contracts) {
-    combined = keccak256(abi.encode(["bytes32", "address", "bytes32"], [combined, c.address, c.digest]));
-  }
-  return combined;
-}
-
-/** CordonVault.stateDigest(): keccak256(abi.encode(totalSupply, bookedAssets, queuedOutstanding(asset))). */
-export function vaultDigest(totalSupply: bigint, bookedAssets: bigint, queued: bigint): string {
-  return keccak256(abi.encode(["uint256", "uint256", "uint256"], [totalSupply, bookedAssets, queued]));
-}
 
 export interface VerifyOptions {
   /** Two or more endpoints let a quorum outvote a liar; three or more also name it. */
@@ -89,9 +42,9 @@ export type Cell = { status: "ok" } | { status: "differs"; answer: string } | { 
 export interface Check {
   /** What is checked, e.g. `hub.getCheckpoint(3).digest (eth_call)`. */
   item: string;
-  /** The proven value (or, for a contract whose layout is unknown, the value a quorum gives). */
+  /** The proven value. */
   expected: string;
-  /** Whether `expected` is proven from storage (false: only agreed by a quorum). */
+  /** Whether `expected` is proven (false: only agreed by a quorum). */
   proven: boolean;
   cells: Record<string, Cell>;
 }
@@ -112,7 +65,7 @@ export interface VerifyResult {
   endpoints: string[];
   block: { number: number; hash: string; stateRoot: string; agreed: string[] };
   checkpoint: { id: bigint; digest: string };
-  /** The combined digest of the protected contracts now, recomputed from proven storage. */
+  /** The hub's combined digest of the protected contracts now: its `currentDigest()`, proven by verified execution. */
   current: string;
   contracts: ProtectedState[];
   /** Whether the state now is the checkpoint's state (false when it is not proven). */
@@ -130,15 +83,17 @@ export interface VerifyResult {
 
 type Answer<T> = { ok: true; value: T } | { ok: false; error: string };
 
-interface ProofAnswer {
-  storageHash: string;
-  accountProof: string[];
-  storageProof: { key: string; value: string; proof: string[] }[];
-}
-
 const short = (value: string) =>
   /^0x[0-9a-fA-F]{17,}$/.test(value) ? `${value.slice(0, 10)}…${value.slice(-6)}` : value;
 const word = (value: bigint) => zeroPadValue(toBeHex(value), 32);
+/** Whether an endpoint's eth_getStorageAt answer is the word `value` (anything that is not a word is not). */
+const sameWord = (answer: unknown, value: bigint) => {
+  try {
+    return typeof answer === "string" && BigInt(answer) === value;
+  } catch {
+    return false;
+  }
+};
 
 /** Every endpoint's answer to one request. */
 async function askAll<T>(endpoints: Endpoint[], method: string, params: unknown[]): Promise<Map<string, Answer<T>>> {
@@ -169,7 +124,6 @@ class Verification {
   readonly checks: Check[] = [];
   readonly liars = new Map<string, string[]>();
   private tag = "latest";
-  private stateRoot = "";
   private trusted!: TrustedBlock;
   private prover!: BlockProver;
   readonly ledger: EndpointLedger;
@@ -217,38 +171,38 @@ class Verification {
 
   async run(requested: bigint | undefined): Promise<VerifyResult> {
     const block = await this.agreeOnBlock();
+    const hub = governanceHubInterface;
 
-    const [latestId, protectedCount] = await this.prove("hub", this.hub, [
-      ["latestCheckpointId", HUB_SLOTS.latestCheckpointId],
-      ["protected.length", HUB_SLOTS.protected],
-    ]);
-    const id = requested ?? latestId!;
-    const oldest = latestId! >= CHECKPOINT_HISTORY ? latestId! - CHECKPOINT_HISTORY + 1n : 1n;
-    if (id === 0n || id > latestId! || id < oldest) {
-      throw new CordonError(
-        latestId === 0n
-          ? "the hub has no checkpoint yet"
-          : `checkpoint ${id} is not kept by the hub: it keeps checkpoints ${oldest} to ${latestId}`,
-        { details: "take one with `npx hardhat cordon checkpoint`, or pass --checkpoint with a kept id" },
-      );
+    const latestId = hub.decodeFunctionResult(
+      "latestCheckpointId",
+      (await this.hubView("latestCheckpointId", [])).returnData,
+    )[0] as bigint;
+    if (latestId === 0n) {
+      throw new CordonError("the hub has no checkpoint yet", {
+        details: "take one with `npx hardhat cordon checkpoint`, or pass --checkpoint with a kept id",
+      });
     }
-    const slots: [string, bigint][] = [
-      [
-        `checkpoints[${id}].digest`,
-        mappingSlot("uint256", id % CHECKPOINT_HISTORY, HUB_SLOTS.checkpoints) + CHECKPOINT_DIGEST_WORD,
-      ],
-    ];
-    for (let i = 0n; i < protectedCount!; i++) slots.push([`protected[${i}]`, arraySlot(HUB_SLOTS.protected, i)]);
-    const [checkpointWord, ...protectedWords] = await this.prove("hub", this.hub, slots);
-    const checkpointDigest = word(checkpointWord!);
-    const protectedAddresses = protectedWords.map((w) => getAddress(toBeHex(w, 20)));
+    const id = requested ?? latestId;
+    const checkpoint = await this.hubView("getCheckpoint", [id], true);
+    if (checkpoint.reverted) throw this.unkept(id, checkpoint.returnData);
+    const checkpointDigest = (hub.decodeFunctionResult("getCheckpoint", checkpoint.returnData)[0] as { digest: string })
+      .digest;
+    const protectedAddresses = (
+      hub.decodeFunctionResult(
+        "protectedContracts",
+        (await this.hubView("protectedContracts", [])).returnData,
+      )[0] as string[]
+    ).map((a) => getAddress(a));
 
     const contracts: ProtectedState[] = [];
     for (const address of protectedAddresses) contracts.push(await this.protectedDigest(address));
     const allProven = contracts.every((c) => c.proven);
-    const current = allProven ? combineDigests(contracts as { address: string; digest: string }[]) : "not proven";
+    const current = allProven ? await this.provenCurrentDigest() : "not proven";
+    const proven = allProven && current !== "not proven";
 
-    await this.checkHubCalls(id, latestId!, checkpointDigest, protectedAddresses, current, contracts);
+    await this.checkHubCalls(id, latestId, checkpointDigest, protectedAddresses, current, contracts);
+    await this.checkStorage();
+    this.checkProofs();
     for (const [name, lies] of this.ledger.liars()) {
       for (const lie of lies) if (!(this.liars.get(name) ?? []).includes(lie)) this.lied(name, lie);
     }
@@ -258,21 +212,85 @@ class Verification {
       checkpoint: { id, digest: checkpointDigest },
       current,
       contracts,
-      matches: allProven && current === checkpointDigest,
-      verdict: !allProven ? "not-proven" : current === checkpointDigest ? "matches" : "differs",
+      matches: proven && current === checkpointDigest,
+      verdict: !proven ? "not-proven" : current === checkpointDigest ? "matches" : "differs",
       trust: {
         header:
           this.trusted.trust === "pinned"
             ? `the header of block ${block.number} (${block.hash}), pinned by its hash; served by ${this.trusted.agreed.join(", ")}`
             : `the header of block ${block.number} (${block.hash}), served by a quorum: ${this.trusted.agreed.join(", ")}; its hash recomputed from its fields`,
         proven:
-          `everything else, against state root ${block.stateRoot}: the hub's checkpoint and protected list (storage proofs), ` +
-          "each protected contract's stateDigest() and checkInvariants() (executed locally on proven accounts, code and storage)",
+          `everything else, against state root ${block.stateRoot}, by verified execution (each view run locally on ` +
+          "accounts, code and storage proven by eth_getProof): the hub's latestCheckpointId(), getCheckpoint(id), " +
+          "protectedContracts() and currentDigest(), and each protected contract's stateDigest() and checkInvariants()",
       },
       endpointRecords: this.ledger.report(),
       checks: this.checks,
       liars: this.liars,
     };
+  }
+
+  /**
+   * A view of the hub, proven by verified execution. A revert is returned only when `mayRevert`; otherwise it, or a
+   * call nothing proves, ends the verification: without the hub's checkpoint and list there is nothing to compare.
+   */
+  private async hubView(method: string, args: unknown[], mayRevert = false): Promise<ProvenCallResult> {
+    let result: ProvenCallResult;
+    try {
+      result = await this.prover.call({ to: this.hub, data: governanceHubInterface.encodeFunctionData(method, args) });
+    } catch (error) {
+      if (!(error instanceof NotProvenError)) throw error;
+      throw new CordonError(
+        `no endpoint gave valid proofs of what hub ${this.hub}.${method}() reads at block ${Number(this.tag)}: ${error.shortMessage}`,
+        {
+          details:
+            error.details ??
+            "every eth_getProof answer failed or did not verify against the trusted state root; try other endpoints",
+          retryable: true,
+        },
+      );
+    }
+    if (result.reverted && !mayRevert) {
+      throw new CordonError(`hub ${this.hub}.${method}() reverts at block ${Number(this.tag)} (proven)`, {
+        details: `revert data ${result.returnData}; is ${this.hub} a CordonHub?`,
+      });
+    }
+    return result;
+  }
+
+  /** The error for a checkpoint the hub does not keep, from the proven revert of `getCheckpoint(id)`. */
+  private unkept(id: bigint, revert: string): CordonError {
+    const details = "take one with `npx hardhat cordon checkpoint`, or pass --checkpoint with a kept id";
+    let parsed: ReturnType<Interface["parseError"]> = null;
+    try {
+      parsed = governanceHubInterface.parseError(revert);
+    } catch {
+      // not one of the hub's errors
+    }
+    if (parsed?.name === "CordonUnknownCheckpoint") {
+      const [, oldest, latest] = parsed.args as unknown as [bigint, bigint, bigint];
+      return new CordonError(`checkpoint ${id} is not kept by the hub: it keeps checkpoints ${oldest} to ${latest}`, {
+        details,
+      });
+    }
+    return new CordonError(`hub.getCheckpoint(${id}) reverts at block ${Number(this.tag)} (proven)`, {
+      details: `revert ${parsed?.name ?? revert}; ${details}`,
+    });
+  }
+
+  /** The hub's `currentDigest()`, proven; "not proven" when nothing proves what it reads, or it reverts. */
+  private async provenCurrentDigest(): Promise<string> {
+    try {
+      const result = await this.prover.call({
+        to: this.hub,
+        data: governanceHubInterface.encodeFunctionData("currentDigest"),
+      });
+      if (result.reverted) return "not proven";
+      return String(governanceHubInterface.decodeFunctionResult("currentDigest", result.returnData)[0]);
+    } catch (error) {
+      if (!(error instanceof NotProvenError)) throw error;
+      return "not proven";
+    }
   }
 
   /**
@@ -284,7 +302,6 @@ class Verification {
     this.prover = new BlockProver(this.pool, this.trusted, this.ledger, { audit: true });
     const { number, hash, stateRoot } = this.trusted;
     this.tag = hexNumber(number);
-    this.stateRoot = stateRoot;
     const answers = await askAll<{ hash: string; stateRoot: string } | null>(
       this.pool.endpoints,
       "eth_getBlockByNumber",
@@ -302,68 +319,69 @@ class Verification {
   }
 
   /**
-   * Proves `slots` of `address` from every endpoint's `eth_getProof`; an endpoint whose proof does not verify, or
-   * whose claimed values differ from what its proof shows, lied. Then compares each endpoint's `eth_getStorageAt`.
+   * Each endpoint's `eth_getStorageAt` of every slot the proven calls read (the slots and their values are what the
+   * proofs showed, whatever the contract's layout), one row per account.
    */
-  private async prove(label: string, address: string, slots: [string, bigint][]): Promise<bigint[]> {
-    const keys = slots.map(([, slot]) => word(slot));
-    const answers = await askAll<ProofAnswer>(this.pool.endpoints, "eth_getProof", [address, keys, this.tag]);
-    let proven: bigint[] | undefined;
-    const verdicts = new Map<string, Answer<string>>();
-    for (const [name, answer] of answers) {
-      if (!answer.ok) {
-        verdicts.set(name, answer);
-        continue;
-      }
-      try {
-        const account = verifyAccountProof(this.stateRoot, address, answer.value.accountProof);
-        const values = slots.map(([, slot], i) =>
-          verifyStorageProof(account.storageHash, slot, answer.value.storageProof[i]?.proof ?? []),
-        );
-        const claimed = answer.value.storageProof.map((p) => BigInt(p.value));
-        const mismatch = values.findIndex((v, i) => v !== claimed[i]);
-        if (answer.value.storageHash !== account.storageHash) {
-          verdicts.set(name, { ok: true, value: `claims storage hash ${answer.value.storageHash}` });
-        } else if (mismatch >= 0) {
-          verdicts.set(name, { ok: true, value: `claims ${slots[mismatch]![0]} = ${claimed[mismatch]}` });
-        } else {
-          verdicts.set(name, { ok: true, value: "valid" });
-          proven ??= values;
-        }
-      } catch (error) {
-        if (!(error instanceof InvalidProofError)) throw error;
-        verdicts.set(name, { ok: true, value: `invalid proof: ${error.shortMessage}` });
-      }
-    }
-    this.check(
-      `${label} ${address} proof (eth_getProof)`,
-      "valid",
-      verdicts,
-      (v) => v === "valid",
-      (v) => v,
-    );
-    if (proven === undefined) {
-      throw new CordonError(
-        `no endpoint gave a valid storage proof of ${label} ${address} at block ${Number(this.tag)}`,
-        {
-          details:
-            "every eth_getProof answer failed or did not verify against the agreed state root; try other endpoints",
-        },
+  private async checkStorage(): Promise<void> {
+    const accounts = [...this.prover.cache.slots]
+      .filter(([, slots]) => slots.size > 0)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [address, slots] of accounts) {
+      const entries = [...slots].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const verdicts = new Map<string, Answer<string>>();
+      await Promise.all(
+        this.pool.endpoints.map(async (endpoint) => {
+          try {
+            const answers = await Promise.all(
+              entries.map(([slot]) => endpoint.request<string>("eth_getStorageAt", [address, word(slot), this.tag])),
+            );
+            const wrong = entries.findIndex(([, value], i) => !sameWord(answers[i], value));
+            verdicts.set(endpoint.name, {
+              ok: true,
+              value:
+                wrong < 0
+                  ? "as proven"
+                  : `slot ${short(toBeHex(entries[wrong]![0]))} = ${short(String(answers[wrong]))}`,
+            });
+          } catch (error) {
+            verdicts.set(endpoint.name, { ok: false, error: (error as Error).message.split("\n")[0]! });
+          }
+        }),
+      );
+      this.check(
+        `${getAddress(address)} storage read by the proven calls, ${entries.length} slot${entries.length === 1 ? "" : "s"} (eth_getStorageAt)`,
+        "as proven",
+        verdicts,
+        (v) => v === "as proven",
+        (v) => v,
       );
     }
-    await Promise.all(
-      slots.map(async ([name, slot], i) => {
-        const stored = await askAll<string>(this.pool.endpoints, "eth_getStorageAt", [address, word(slot), this.tag]);
-        this.check(
-          `${label} ${name} (eth_getStorageAt)`,
-          word(proven![i]!),
-          stored,
-          (v) => BigInt(v) === proven![i],
-          (v) => v,
-        );
-      }),
-    );
-    return proven;
+  }
+
+  /**
+   * One row for the proofs and code every endpoint served to the proven calls (src/proof/fetcher.ts asked each one,
+   * in audit mode, and recorded what did not verify). Its lies are the ledger's, merged into `liars` in run().
+   */
+  private checkProofs(): void {
+    const report = this.ledger.report();
+    const cells: Record<string, Cell> = {};
+    for (const name of this.names) {
+      const record = report[name];
+      if (record === undefined) continue;
+      const lie = record.lies.find((l) => /^eth_get(Proof|Code) /.test(l));
+      if (lie !== undefined) cells[name] = { status: "differs", answer: lie };
+      else if (record.lies.length > 0)
+        continue; // caught lying elsewhere first: out of rotation, maybe never asked
+      else if (record.verified === 0 && record.errors.length > 0)
+        cells[name] = { status: "error", error: record.errors[0]! };
+      else cells[name] = { status: "ok" };
+    }
+    this.checks.push({
+      item: `proofs and code of the ${this.prover.cache.accounts.size} accounts the calls read (eth_getProof, eth_getCode)`,
+      expected: "valid",
+      proven: true,
+      cells,
+    });
   }
 
   /** An `eth_call` of `data` to `to` from every endpoint at the agreed block. */
@@ -373,8 +391,8 @@ class Verification {
 
   /**
    * A protected contract's `stateDigest()` and `checkInvariants()`, proven by verified execution (src/proof/call.ts),
-   * whatever its storage layout; each endpoint's own eth_call of them is compared with the proven result. For a
-   * CordonVault the slots its digest is built from are also compared across endpoints' eth_getStorageAt.
+   * whatever its storage layout; each endpoint's own eth_call of them is compared with the proven result (and its
+   * eth_getStorageAt of what they read, in checkStorage()).
    */
   private async protectedDigest(address: string): Promise<ProtectedState> {
     const digestData = vaultInterface.encodeFunctionData("stateDigest");
@@ -409,7 +427,6 @@ class Verification {
     if (digest === undefined) {
       return { address, digest: undefined, invariant, proven: false, reason: "stateDigest() reverts at this block" };
     }
-    await this.vaultStorage(address);
     const expected = digest;
     this.check(
       `${address}.stateDigest() (eth_call)`,
@@ -419,31 +436,6 @@ class Verification {
       (v) => v,
     );
     return { address, digest, invariant, proven: true };
-  }
-
-  /** For a contract that answers asset() like the sample vault: its books' slots, proven and cross-checked. */
-  private async vaultStorage(address: string): Promise<void> {
-    const assets = await this.call(address, vaultInterface.encodeFunctionData("asset"));
-    const asset = this.quorumValue(assets);
-    if (asset === undefined || asset === "0x") return;
-    let assetAddress: string;
-    try {
-      assetAddress = getAddress(vaultInterface.decodeFunctionResult("asset", asset)[0] as string);
-    } catch {
-      return;
-    }
-    await this.prove("vault", address, [
-      ["totalSupply", VAULT_SLOTS.totalSupply],
-      [`queuedOutstanding[${assetAddress}]`, mappingSlot("address", assetAddress, VAULT_SLOTS.queuedOutstanding)],
-      ["bookedAssets", VAULT_SLOTS.bookedAssets],
-    ]);
-  }
-
-  /** The answer at least a quorum of endpoints gave, if any. */
-  private quorumValue(answers: Map<string, Answer<string>>): string | undefined {
-    const counts = new Map<string, number>();
-    for (const answer of answers.values()) if (answer.ok) counts.set(answer.value, (counts.get(answer.value) ?? 0) + 1);
-    return [...counts].find(([, n]) => n >= this.pool.quorum)?.[0];
   }
 
   /** Compares each endpoint's answers to the hub's views with the proven values. */
