@@ -140,10 +140,12 @@ class Verification {
     return this.pool.endpoints.map((e) => e.name);
   }
 
+  /** Records a lie, here and in the ledger: the prover then asks the liar for no more proofs (out of rotation). */
   private lied(endpoint: string, what: string): void {
     const list = this.liars.get(endpoint) ?? [];
     list.push(what);
     this.liars.set(endpoint, list);
+    if (!this.ledger.report()[endpoint]?.lies.includes(what)) this.ledger.lied(endpoint, what);
   }
 
   /** Records a check: each endpoint's answer against `expected` (compared by `same`). */

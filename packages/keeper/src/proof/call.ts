@@ -81,7 +81,12 @@ export class BlockProver {
     readonly ledger: EndpointLedger = new Ledger(pool.endpoints.map((e) => e.name)),
     readonly options: ProverOptions = {},
   ) {
-    this.fetcher = new ProofFetcher(pool.endpoints, block, this.ledger, this.cache, options);
+    this.fetcher = new ProofFetcher(pool.endpoints, block, this.ledger, this.cache, options, (name) =>
+      pool.isLiar(name),
+    );
+    // A liar is out of the pool's rotation for the rest of the run, whoever caught it (this prover, or the header).
+    for (const [name, lies] of this.ledger.liars()) pool.markLiar(name, lies[0]!);
+    this.ledger.onLie((name, lie) => pool.markLiar(name, lie));
   }
 
   /** Creates a prover at a trusted block: the newest one a quorum agrees on, a given number, or a pinned hash. */
@@ -152,7 +157,8 @@ export class BlockProver {
   /** Adds what an endpoint's eth_createAccessList says the call reads; a hint only, so any failure is ignored. */
   private async hint(request: CallRequest, needs: Needs): Promise<void> {
     if (!this.accessListWorks) return;
-    const endpoint = this.pool.endpoints.find((e) => !this.ledger.hasLied(e.name)) ?? this.pool.endpoints[0]!;
+    const endpoint = this.pool.endpoints.find((e) => !this.ledger.hasLied(e.name) && !this.pool.isLiar(e.name));
+    if (endpoint === undefined) return;
     try {
       this.fetcher.rpcCalls += 1;
       const answer = await endpoint.request<{ accessList?: { address: string; storageKeys: string[] }[] }>(

@@ -1,7 +1,7 @@
 /**
  * Fetches what an execution reads (accounts, storage slots, code) from any endpoint and keeps only what verifies
- * against the trusted state root. Endpoints are asked one after another, those not yet caught lying first; an answer
- * that does not verify is recorded as a lie and the next endpoint is asked. With no endpoint left, the read is not
+ * against the trusted state root. Endpoints are asked one after another; an answer that does not verify is recorded as a
+ * lie, the next endpoint is asked, and the liar is not asked again. With no endpoint left, the read is not
  * proven ({@link NotProvenError}) and neither is anything that depends on it.
  */
 import { hexToBytes } from "@ethereumjs/util";
@@ -79,13 +79,16 @@ export class ProofFetcher {
     readonly ledger: EndpointLedger,
     readonly cache: ProvenCache = new ProvenCache(),
     readonly options: FetcherOptions = {},
+    /** Whether an endpoint is out of rotation for another reason than this ledger's (its pool caught it lying). */
+    readonly isOut: (name: string) => boolean = () => false,
   ) {}
 
-  /** Endpoints in the order to ask them: not yet caught lying first, then the others. */
+  /**
+   * The endpoints to ask, in their configured order: every one not caught lying. An endpoint proven to lie is out of
+   * rotation for the rest of the run: it is never asked for a proof or code again.
+   */
   private order(): Endpoint[] {
-    return [...this.endpoints].sort(
-      (a, b) => Number(this.ledger.hasLied(a.name)) - Number(this.ledger.hasLied(b.name)),
-    );
+    return this.endpoints.filter((e) => !this.ledger.hasLied(e.name) && !this.isOut(e.name));
   }
 
   private async ask<T>(endpoint: Endpoint, method: string, params: unknown[]): Promise<T> {

@@ -18,6 +18,7 @@ export interface EndpointRecord {
 
 export class EndpointLedger {
   private readonly records = new Map<string, { verified: number; lies: string[]; errors: string[] }>();
+  private readonly listeners: ((name: string, lie: string) => void)[] = [];
 
   constructor(readonly names: readonly string[]) {
     for (const name of names) this.records.set(name, { verified: 0, lies: [], errors: [] });
@@ -38,6 +39,12 @@ export class EndpointLedger {
 
   lied(name: string, what: string): void {
     this.of(name).lies.push(what);
+    for (const listener of this.listeners) listener(name, what);
+  }
+
+  /** Calls `listener` with every lie recorded from now on (a prover takes the liar out of its pool's rotation). */
+  onLie(listener: (name: string, lie: string) => void): void {
+    this.listeners.push(listener);
   }
 
   failed(name: string, error: unknown): void {

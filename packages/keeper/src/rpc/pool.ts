@@ -68,6 +68,7 @@ export class RpcPool {
   /** The newest block a quorum agrees on (number and hash), as of the last refresh. */
   agreedHead: BlockHead | undefined;
   private readonly diverging = new Map<string, string>();
+  private readonly liars = new Map<string, string>();
 
   constructor(config: PoolConfig) {
     if (config.endpoints.length === 0) throw new CordonError("an RPC pool needs at least one endpoint");
@@ -88,6 +89,25 @@ export class RpcPool {
   /** Takes an endpoint out of rotation for `reason` (e.g. it serves another chain), as if it diverged. */
   exclude(name: string, reason: string): void {
     this.diverging.set(name, reason);
+  }
+
+  /**
+   * Takes an endpoint proven to lie (an answer that a proof, a header's hash or a proven result contradicts) out of
+   * rotation for the rest of the run. Unlike a divergence, agreeing with a quorum on the next block does not bring it
+   * back: it is reported as diverging with the lie, and asked for nothing a decision or a proof rests on.
+   */
+  markLiar(name: string, lie: string): void {
+    if (!this.liars.has(name)) this.liars.set(name, lie);
+  }
+
+  /** Whether `name` was proven to lie in this run ({@link markLiar}). */
+  isLiar(name: string): boolean {
+    return this.liars.has(name);
+  }
+
+  /** Out of rotation: diverging, or proven to lie. */
+  private out(name: string): boolean {
+    return this.diverging.has(name) || this.liars.has(name);
   }
 
   /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
@@ -124,7 +144,7 @@ export class RpcPool {
 
   /** Compares the hash of block `height` across the endpoints that have it; the odd ones out are diverging. */
   private async checkAgreement(height: number, candidates: Endpoint[]): Promise<void> {
-    const atHeight = candidates.filter((e) => e.head!.number >= height);
+    const atHeight = candidates.filter((e) => e.head!.number >= height && !this.liars.has(e.name));
     const hashes = new Map<string, { head: BlockHead; endpoints: Endpoint[] }>();
     await Promise.all(
       atHeight.map(async (endpoint) => {
@@ -178,6 +198,8 @@ export class RpcPool {
   }
 
   private statusOf(e: Endpoint): [EndpointStatus, string | undefined] {
+    const lie = this.liars.get(e.name);
+    if (lie !== undefined) return ["diverging", `proven to lie: ${lie}`];
     if (e.stats.rateLimitedUntil > Date.now()) return ["rate-limited", "answered HTTP 429; backing off"];
     if (e.stats.consecutiveErrors >= this.maxConsecutiveErrors) {
       return ["down", `${e.stats.consecutiveErrors} errors in a row: ${e.stats.lastError}`];
@@ -221,7 +243,7 @@ export class RpcPool {
    */
   async request<T>(method: string, params: unknown[] = []): Promise<T> {
     const healthy = this.healthy();
-    const fallback = this.endpoints.filter((e) => !healthy.includes(e) && !this.diverging.has(e.name));
+    const fallback = this.endpoints.filter((e) => !healthy.includes(e) && !this.out(e.name));
     const failures: { endpoint: string; error: string }[] = [];
     for (const endpoint of [...healthy, ...fallback]) {
       try {
@@ -240,7 +262,7 @@ export class RpcPool {
    * differently are taken out of rotation as diverging.
    */
   async quorumRead<T>(method: string, params: unknown[] = []): Promise<QuorumResult<T>> {
-    const asked = this.endpoints.filter((e) => !this.diverging.has(e.name) && this.statusOf(e)[0] !== "rate-limited");
+    const asked = this.endpoints.filter((e) => !this.out(e.name) && this.statusOf(e)[0] !== "rate-limited");
     const groups = new Map<string, { result: T; endpoints: string[] }>();
     const failed: string[] = [];
     let decided: string | undefined; // the answer a quorum gave, once it has
@@ -289,7 +311,7 @@ export class RpcPool {
     const hash = keccak256(rawTransaction);
     // An endpoint ahead of the quorum is not trusted for reads, but sending it the transaction too costs nothing.
     const healthy = [...this.healthy(), ...this.endpoints.filter((e) => this.statusOf(e)[0] === "ahead")];
-    const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.diverging.has(e.name));
+    const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.out(e.name));
     const accepted: string[] = [];
     const rejected: { endpoint: string; error: string }[] = [];
     await gather(
