@@ -16,7 +16,7 @@ import type { RpcPool } from "../rpc/pool.js";
 import { hexNumber } from "../rpc/pool.js";
 import { NotProvenError } from "./errors.js";
 import { type FetcherOptions, ProofFetcher, ProvenCache, type Needs } from "./fetcher.js";
-import { type TrustedBlock, type TrustedBlockOptions, trustedBlock } from "./header.js";
+import { LinkedHeaders, type TrustedBlock, type TrustedBlockOptions, trustedBlock } from "./header.js";
 import { type EndpointLedger, type EndpointRecord, EndpointLedger as Ledger } from "./ledger.js";
 import { ProvenState } from "./state.js";
 
@@ -73,6 +73,8 @@ export interface ProverOptions extends FetcherOptions {
 export class BlockProver {
   readonly cache = new ProvenCache();
   readonly fetcher: ProofFetcher;
+  /** The trusted header's ancestors, for BLOCKHASH: each linked to it by parent hash. */
+  readonly ancestors: LinkedHeaders;
   private accessListWorks = true;
 
   constructor(
@@ -87,6 +89,16 @@ export class BlockProver {
     // A liar is out of the pool's rotation for the rest of the run, whoever caught it (this prover, or the header).
     for (const [name, lies] of this.ledger.liars()) pool.markLiar(name, lies[0]!);
     this.ledger.onLie((name, lie) => pool.markLiar(name, lie));
+    this.ancestors = new LinkedHeaders(block, () => this.inRotation(), this.ledger);
+  }
+
+  /** The endpoints not caught lying, in their configured order. */
+  private inRotation() {
+    return this.pool.endpoints.filter((e) => !this.ledger.hasLied(e.name) && !this.pool.isLiar(e.name));
+  }
+
+  private get rpcCalls(): number {
+    return this.fetcher.rpcCalls + this.ancestors.rpcCalls;
   }
 
   /** Creates a prover at a trusted block: the newest one a quorum agrees on, a given number, or a pinned hash. */
@@ -102,7 +114,7 @@ export class BlockProver {
 
   /** Proves `request`; throws {@link NotProvenError} when no endpoint serves what it needs. */
   async call(request: CallRequest): Promise<ProvenCallResult> {
-    const before = this.fetcher.rpcCalls;
+    const before = this.rpcCalls;
     const to = request.to.toLowerCase();
     const from = (request.from ?? "0x0000000000000000000000000000000000000000").toLowerCase();
     const first: Needs = { accounts: new Map([[to, { code: true, slots: new Set() }]]) };
@@ -122,7 +134,7 @@ export class BlockProver {
           block: this.provenBlock,
           reads: { accounts: [...state.read.accounts].sort(), slots: state.read.slots.size },
           rounds: round,
-          rpcCalls: this.fetcher.rpcCalls - before,
+          rpcCalls: this.rpcCalls - before,
           endpoints: this.ledger.report(),
         };
       }
@@ -136,7 +148,18 @@ export class BlockProver {
 
   private async run(state: ProvenState, request: CallRequest, from: string, to: string) {
     const { common, header } = this.block;
-    const evm = await createEVM({ common, stateManager: state });
+    // BLOCKHASH reads the trusted header's ancestors, each linked to it by parent hash (never the EVM's zero default).
+    const blockchain = {
+      getBlock: async (number: number) => {
+        const header = await this.ancestors.header(BigInt(number));
+        return { hash: () => header.hash() };
+      },
+      putBlock: async () => {},
+      shallowCopy() {
+        return this;
+      },
+    };
+    const evm = await createEVM({ common, stateManager: state, blockchain });
     const block = createBlock({ header }, { common, skipConsensusFormatValidation: true });
     const caller = createAddressFromString(from);
     return (
@@ -157,7 +180,7 @@ export class BlockProver {
   /** Adds what an endpoint's eth_createAccessList says the call reads; a hint only, so any failure is ignored. */
   private async hint(request: CallRequest, needs: Needs): Promise<void> {
     if (!this.accessListWorks) return;
-    const endpoint = this.pool.endpoints.find((e) => !this.ledger.hasLied(e.name) && !this.pool.isLiar(e.name));
+    const endpoint = this.inRotation()[0];
     if (endpoint === undefined) return;
     try {
       this.fetcher.rpcCalls += 1;

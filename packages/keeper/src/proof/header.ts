@@ -2,7 +2,10 @@
  * The one thing a proof rests on: a block header. It is trusted when a quorum of endpoints serves the same block
  * (by hash), or when the user pins its hash. Either way the header's fields are hashed here (@ethereumjs/block, the
  * fields of every fork up to Prague), so the state root is bound to the agreed hash: an endpoint that keeps the hash
- * and changes the state root, or any other field, is caught.
+ * and changes the state root, or any other field, is caught. Any other header a call uses (an ancestor, for BLOCKHASH)
+ * is trusted only as linked to that one by parent hashes ({@link LinkedHeaders}). Linking runs backwards only: a
+ * header that names a trusted block as its parent proves nothing (anyone can make one up), so a newer block is
+ * trusted by a quorum or a pin, never by linking forwards.
  */
 import { type BlockHeader, createBlockHeaderFromRPC } from "@ethereumjs/block";
 import { type Common, Hardfork, Mainnet, createCustomCommon } from "@ethereumjs/common";
@@ -205,4 +208,84 @@ function describeHealth(pool: RpcPool): string {
     .health()
     .map((h) => `${h.name}: ${h.status}${h.reason ? ` (${h.reason})` : ""}`)
     .join("; ");
+}
+
+/**
+ * The ancestors of a trusted header, for a call that reads them (the EVM's BLOCKHASH): each one is fetched by the
+ * hash its child names as its parent (`eth_getBlockByHash`) and hashed here, so every header used is linked by parent
+ * hash to the trusted one. A header that is not the parent asked for (another block, or fields that do not hash to
+ * the claimed hash) is refused and its endpoint recorded as a liar; the next endpoint is asked. With none left, the
+ * read is not proven.
+ */
+export class LinkedHeaders {
+  /** JSON-RPC requests sent for ancestors. */
+  rpcCalls = 0;
+  private readonly byNumber = new Map<bigint, BlockHeader>();
+
+  constructor(
+    readonly trusted: TrustedBlock,
+    /** The endpoints in rotation, asked in this order. */
+    readonly endpoints: () => readonly Endpoint[],
+    readonly ledger: EndpointLedger,
+  ) {
+    this.byNumber.set(trusted.number, trusted.header);
+  }
+
+  /** The header of block `number` (at most the trusted one's), linked to the trusted header by parent hashes. */
+  async header(number: bigint): Promise<BlockHeader> {
+    if (number > this.trusted.number || number < 0n) {
+      throw new NotProvenError(`block ${number} is not an ancestor of the trusted block ${this.trusted.number}`);
+    }
+    let lowest = this.trusted.number;
+    while (this.byNumber.has(lowest - 1n) && lowest - 1n >= number) lowest -= 1n;
+    while (lowest > number) {
+      const child = this.byNumber.get(lowest)!;
+      const parent = await this.parentOf(child, lowest);
+      this.byNumber.set(lowest - 1n, parent);
+      lowest -= 1n;
+    }
+    return this.byNumber.get(number)!;
+  }
+
+  private async parentOf(child: BlockHeader, childNumber: bigint): Promise<BlockHeader> {
+    const expected = bytesToHex(child.parentHash);
+    const refused: string[] = [];
+    for (const endpoint of this.endpoints()) {
+      let json: RpcBlock | null;
+      try {
+        this.rpcCalls += 1;
+        json = await endpoint.request<RpcBlock | null>("eth_getBlockByHash", [expected, false]);
+      } catch (error) {
+        this.ledger.failed(endpoint.name, error);
+        refused.push(`${endpoint.name}: ${(error as Error).message.split("\n")[0]}`);
+        continue;
+      }
+      if (json === null) {
+        this.ledger.failed(endpoint.name, `does not have block ${expected}`);
+        refused.push(`${endpoint.name}: does not have it`);
+        continue;
+      }
+      const checked = checkHeader(json, this.trusted.chainId, undefined, expected);
+      const mismatch =
+        "mismatch" in checked
+          ? checked.mismatch
+          : checked.header.number !== childNumber - 1n
+            ? `its header is block ${checked.header.number}, not ${childNumber - 1n}`
+            : undefined;
+      if (mismatch !== undefined) {
+        this.ledger.lied(
+          endpoint.name,
+          `block ${childNumber - 1n} header (parent ${expected} of the trusted chain): not linked: ${mismatch}`,
+        );
+        refused.push(`${endpoint.name}: ${mismatch}`);
+        continue;
+      }
+      this.ledger.verified(endpoint.name);
+      return (checked as { header: BlockHeader }).header;
+    }
+    throw new NotProvenError(
+      `no endpoint served block ${childNumber - 1n} linked by parent hash to the trusted block ${this.trusted.number}`,
+      refused.join("; ") || "no endpoint in rotation to ask",
+    );
+  }
 }

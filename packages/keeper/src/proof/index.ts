@@ -7,7 +7,7 @@ export type { CallRequest, NotProvenResult, ProvenBlock, ProvenCallResult, Prove
 export { compareCalls } from "./compare.js";
 export type { CallAnswer } from "./compare.js";
 export { NotProvenError } from "./errors.js";
-export { checkHeader, hardforkOf, trustedBlock } from "./header.js";
+export { LinkedHeaders, checkHeader, hardforkOf, trustedBlock } from "./header.js";
 export type { TrustedBlock, TrustedBlockOptions } from "./header.js";
 export { EndpointLedger } from "./ledger.js";
 export type { EndpointRecord, EndpointVerdict } from "./ledger.js";
