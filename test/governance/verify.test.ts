@@ -129,6 +129,16 @@ describe("governance/verify: state proven by verified execution of the hub's and
     expect(block.liars.get("c")![0]).to.match(/^block \d+ hash and state root: answered state root/);
   });
 
+  it("claims nothing when no endpoint serves a valid proof of what the hub's views read", async function () {
+    for (const proxy of chain.proxies) proxy.fault = { kind: "lying", methods: ["eth_getProof"] };
+    const error = await verify().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(CordonError);
+    expect((error as CordonError).shortMessage).to.match(
+      /^no endpoint gave valid proofs of what hub 0x[0-9a-fA-F]{40}\.latestCheckpointId\(\) reads at block \d+: /,
+    );
+    expect((error as CordonError).retryable).to.equal(true);
+  });
+
   it("says the state differs from the checkpoint once the books move, and refuses a checkpoint it does not keep", async function () {
     const deployer = new Wallet(TEST_KEYS.deployer).address;
     await send(protocol.token, "mint", deployer, 5n * E18);
