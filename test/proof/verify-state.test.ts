@@ -110,4 +110,19 @@ describe("proof: verify-state proves any protected contract by verified executio
     expect([...result.liars.keys()]).to.deep.equal(["c"]);
     expect(result.liars.get("c")!.join("\n")).to.contain(`${book.target} storage read by the proven calls`);
   });
+
+  it("a lone endpoint that lies in one eth_call and serves valid proofs: the verdict is still proven, the lie named", async function () {
+    const vault = String(protocol.vault.target).toLowerCase();
+    const digest = views.encodeFunctionData("stateDigest");
+    tampers[1]!.tamper = (method, params, result) => {
+      const call = params[0] as { to?: string; data?: string } | undefined;
+      return method === "eth_call" && call?.to?.toLowerCase() === vault && call.data === digest
+        ? `0x${"11".repeat(32)}`
+        : result;
+    };
+    const result = await verifyState({ endpoints: endpoints(["b"]), hub: String(protocol.hub.target) });
+    expect(result.contracts.map((c) => c.proven)).to.deep.equal([true, true]);
+    expect(result.verdict).to.equal("differs");
+    expect(result.liars.get("b")!.join("\n")).to.contain(`${protocol.vault.target}.stateDigest() (eth_call)`);
+  });
 });

@@ -123,6 +123,8 @@ export async function verifyState(options: VerifyOptions): Promise<VerifyResult>
 class Verification {
   readonly checks: Check[] = [];
   readonly liars = new Map<string, string[]>();
+  /** Comparisons of endpoints' answers with proven values, run once every proven call is done. */
+  private readonly comparisons: (() => void)[] = [];
   private tag = "latest";
   private trusted!: TrustedBlock;
   private prover!: BlockProver;
@@ -201,6 +203,9 @@ class Verification {
     const allProven = contracts.every((c) => c.proven);
     const current = allProven ? await this.provenCurrentDigest() : "not proven";
     const proven = allProven && current !== "not proven";
+    // Only now are answers compared: a lie takes its endpoint out of rotation, and the verdict must not depend on
+    // which contract's answers were compared before which proofs were fetched.
+    for (const compare of this.comparisons.splice(0)) compare();
 
     await this.checkHubCalls(id, latestId, checkpointDigest, protectedAddresses, current, contracts);
     await this.checkStorage();
@@ -393,8 +398,8 @@ class Verification {
 
   /**
    * A protected contract's `stateDigest()` and `checkInvariants()`, proven by verified execution (src/proof/call.ts),
-   * whatever its storage layout; each endpoint's own eth_call of them is compared with the proven result (and its
-   * eth_getStorageAt of what they read, in checkStorage()).
+   * whatever its storage layout; each endpoint's own eth_call of them is compared with the proven result once every
+   * proven call is done (and its eth_getStorageAt of what they read, in checkStorage()).
    */
   private async protectedDigest(address: string): Promise<ProtectedState> {
     const digestData = vaultInterface.encodeFunctionData("stateDigest");
@@ -414,12 +419,14 @@ class Verification {
       }
       if (provenInvariant.returnData !== "0x") {
         const expected = provenInvariant.returnData;
-        this.check(
-          `${address}.checkInvariants() (eth_call)`,
-          expected,
-          invariants,
-          (v) => v === expected,
-          (v) => v,
+        this.comparisons.push(() =>
+          this.check(
+            `${address}.checkInvariants() (eth_call)`,
+            expected,
+            invariants,
+            (v) => v === expected,
+            (v) => v,
+          ),
         );
       }
     } catch (error) {
@@ -430,12 +437,14 @@ class Verification {
       return { address, digest: undefined, invariant, proven: false, reason: "stateDigest() reverts at this block" };
     }
     const expected = digest;
-    this.check(
-      `${address}.stateDigest() (eth_call)`,
-      expected,
-      digests,
-      (v) => v === expected,
-      (v) => v,
+    this.comparisons.push(() =>
+      this.check(
+        `${address}.stateDigest() (eth_call)`,
+        expected,
+        digests,
+        (v) => v === expected,
+        (v) => v,
+      ),
     );
     return { address, digest, invariant, proven: true };
   }
