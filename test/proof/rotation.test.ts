@@ -32,7 +32,7 @@ describe("proof: an endpoint proven to lie is reported and out of rotation for t
     await chain?.stop();
   });
 
-  it("a liar in eth_getProof is asked for no proof once caught, nor counted for a header, even after a refresh", async function () {
+  it("a liar in eth_getProof is asked for no proof once caught, nor preferred for a read, even after a refresh", async function () {
     const b = chain.proxies[1]!;
     b.fault = { kind: "lying", methods: ["eth_getProof"] };
     // Audit mode asks every endpoint in rotation for every proof, so each request b still gets is one it should not.
@@ -54,13 +54,20 @@ describe("proof: an endpoint proven to lie is reported and out of rotation for t
     expect(health.reason).to.match(/^proven to lie: eth_getProof 0x[0-9a-f]{40}: invalid proof/);
     expect(pool.healthy().map((e) => e.name)).to.not.include("b");
 
-    // A later decision's prover (as the keeper makes one per decision): b's header is not asked, nor its proofs.
+    // A later decision's prover (as the keeper makes one per decision): b's header is still one vote (hashed, and
+    // outvoted if it differs), but b is asked for no proof.
     b.fault = { kind: "none" };
-    const headers = b.count("eth_getBlockByNumber");
     const later = await BlockProver.at(pool, { audit: true });
-    expect(later.block.agreed).to.deep.equal(["a", "c"]);
+    expect(later.block.agreed).to.deep.equal(["a", "b", "c"]);
     await later.call({ to: String(book.target), data: DIGEST });
     expect(b.count("eth_getProof")).to.equal(asked);
-    expect(b.count("eth_getBlockByNumber") - headers).to.be.at.most(1); // the pool's refresh of heads, not a header
+
+    // Nor is it used for a plain read while another endpoint answers: with a down, c answers, not b.
+    chain.proxies[0]!.fault = { kind: "down" };
+    const [bBefore, cBefore] = [b.count("eth_chainId"), chain.proxies[2]!.count("eth_chainId")];
+    await pool.request("eth_chainId");
+    expect(b.count("eth_chainId")).to.equal(bBefore);
+    expect(chain.proxies[2]!.count("eth_chainId")).to.equal(cBefore + 1);
+    chain.proxies[0]!.fault = { kind: "none" };
   });
 });

@@ -88,10 +88,7 @@ export async function trustedBlock(
   options: TrustedBlockOptions = {},
 ): Promise<TrustedBlock> {
   const chainId = options.chainId ?? BigInt((await pool.quorumRead<string>("eth_chainId")).result);
-  if (options.blockHash !== undefined) {
-    const inRotation = pool.endpoints.filter((endpoint) => !pool.isLiar(endpoint.name));
-    return await pinned(inRotation, ledger, chainId, options);
-  }
+  if (options.blockHash !== undefined) return await pinned(pool.endpoints, ledger, chainId, options);
 
   let number = options.block === undefined ? undefined : BigInt(options.block);
   if (number === undefined) {
@@ -104,31 +101,28 @@ export async function trustedBlock(
   }
   const groups = new Map<string, { header: BlockHeader; common: Common; json: RpcBlock; names: string[] }>();
   await Promise.all(
-    // An endpoint proven to lie earlier in the run is out of rotation: its header counts for nothing.
-    pool.endpoints
-      .filter((endpoint) => !pool.isLiar(endpoint.name))
-      .map(async (endpoint) => {
-        let json: RpcBlock | null;
-        try {
-          json = await endpoint.request<RpcBlock | null>("eth_getBlockByNumber", [hexNumber(number), false]);
-        } catch (error) {
-          ledger.failed(endpoint.name, error);
-          return;
-        }
-        if (json === null) {
-          ledger.failed(endpoint.name, `does not have block ${number}`);
-          return;
-        }
-        const checked = checkHeader(json, chainId, options.hardfork);
-        if ("mismatch" in checked) {
-          ledger.lied(endpoint.name, `block ${number} header: ${checked.mismatch}`);
-          return;
-        }
-        const hash = json.hash.toLowerCase();
-        const group = groups.get(hash) ?? { ...checked, json, names: [] };
-        group.names.push(endpoint.name);
-        groups.set(hash, group);
-      }),
+    pool.endpoints.map(async (endpoint) => {
+      let json: RpcBlock | null;
+      try {
+        json = await endpoint.request<RpcBlock | null>("eth_getBlockByNumber", [hexNumber(number), false]);
+      } catch (error) {
+        ledger.failed(endpoint.name, error);
+        return;
+      }
+      if (json === null) {
+        ledger.failed(endpoint.name, `does not have block ${number}`);
+        return;
+      }
+      const checked = checkHeader(json, chainId, options.hardfork);
+      if ("mismatch" in checked) {
+        ledger.lied(endpoint.name, `block ${number} header: ${checked.mismatch}`);
+        return;
+      }
+      const hash = json.hash.toLowerCase();
+      const group = groups.get(hash) ?? { ...checked, json, names: [] };
+      group.names.push(endpoint.name);
+      groups.set(hash, group);
+    }),
   );
   const sorted = [...groups.entries()].sort((a, b) => b[1].names.length - a[1].names.length);
   const best = sorted[0];

@@ -92,9 +92,12 @@ export class RpcPool {
   }
 
   /**
-   * Takes an endpoint proven to lie (an answer that a proof, a header's hash or a proven result contradicts) out of
-   * rotation for the rest of the run. Unlike a divergence, agreeing with a quorum on the next block does not bring it
-   * back: it is reported as diverging with the lie, and asked for nothing a decision or a proof rests on.
+   * Marks an endpoint proven to lie (an answer that a proof, a header's hash or a proven result contradicts) for the
+   * rest of the run: it is reported as diverging with the lie, is never preferred for a plain read, and provers
+   * (src/proof) ask it for no proof, code or ancestor header again. Unlike a divergence, agreeing with a quorum on the
+   * next block does not clear it. Its answers to quorum reads and its headers still count as votes: each is checked
+   * (outvoted, or contradicted by a proof) like any other, and leaving them out would make a quorum of three
+   * endpoints with two liars unreachable for good, so that the keeper could no longer confirm its own pause.
    */
   markLiar(name: string, lie: string): void {
     if (!this.liars.has(name)) this.liars.set(name, lie);
@@ -144,7 +147,7 @@ export class RpcPool {
 
   /** Compares the hash of block `height` across the endpoints that have it; the odd ones out are diverging. */
   private async checkAgreement(height: number, candidates: Endpoint[]): Promise<void> {
-    const atHeight = candidates.filter((e) => e.head!.number >= height && !this.liars.has(e.name));
+    const atHeight = candidates.filter((e) => e.head!.number >= height);
     const hashes = new Map<string, { head: BlockHead; endpoints: Endpoint[] }>();
     await Promise.all(
       atHeight.map(async (endpoint) => {
@@ -262,7 +265,8 @@ export class RpcPool {
    * differently are taken out of rotation as diverging.
    */
   async quorumRead<T>(method: string, params: unknown[] = []): Promise<QuorumResult<T>> {
-    const asked = this.endpoints.filter((e) => !this.out(e.name) && this.statusOf(e)[0] !== "rate-limited");
+    // A proven liar is still asked: its answer is one vote, outvoted or disproven (src/proof) like any other lie.
+    const asked = this.endpoints.filter((e) => !this.diverging.has(e.name) && this.statusOf(e)[0] !== "rate-limited");
     const groups = new Map<string, { result: T; endpoints: string[] }>();
     const failed: string[] = [];
     let decided: string | undefined; // the answer a quorum gave, once it has
@@ -311,7 +315,8 @@ export class RpcPool {
     const hash = keccak256(rawTransaction);
     // An endpoint ahead of the quorum is not trusted for reads, but sending it the transaction too costs nothing.
     const healthy = [...this.healthy(), ...this.endpoints.filter((e) => this.statusOf(e)[0] === "ahead")];
-    const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.out(e.name));
+    // With no healthy endpoint, even a proven liar gets the transaction: the worst it can do is drop it.
+    const targets = healthy.length > 0 ? healthy : this.endpoints.filter((e) => !this.diverging.has(e.name));
     const accepted: string[] = [];
     const rejected: { endpoint: string; error: string }[] = [];
     await gather(
