@@ -90,6 +90,11 @@ export class RpcPool {
     this.diverging.set(name, reason);
   }
 
+  /** The endpoints not out of rotation for diverging (or serving another chain), whatever their health. */
+  usable(): Endpoint[] {
+    return this.endpoints.filter((e) => !this.diverging.has(e.name));
+  }
+
   /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
   close(): void {
     for (const endpoint of this.endpoints) endpoint.close();

@@ -156,7 +156,7 @@ export class Watcher {
 }
 
 /** A stored finding as the responder takes it (JSON keeps a scope mask as a string). */
-function revive(finding: Finding): DetectorFinding {
+export function revive(finding: Finding): DetectorFinding {
   const response = finding.response as (Response & { scopes?: unknown }) | undefined;
   if (response?.kind === "pauseScopes")
     return { ...finding, response: { ...response, scopes: BigInt(String(response.scopes)) } };
