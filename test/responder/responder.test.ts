@@ -273,6 +273,38 @@ describe("Responder against a real node", function () {
     expect(store.outboxEntry(first.key)?.status).to.equal("mined");
   });
 
+  it("acts again with a fresh transaction when its earlier one was mined and reverted", async function () {
+    // The outbox holds the pause as failed: its transaction (from the keeper's key) was mined and reverted.
+    const nonce = Number(await node.rpc<string>("eth_getTransactionCount", [keeper.address, "latest"]));
+    const raw = await new Wallet(KEEPER_KEY).signTransaction({
+      to: String(hub.target),
+      data: "0xdeadbeef", // no such function: the hub reverts
+      nonce,
+      gasLimit: 100_000n,
+      maxFeePerGas: parseUnits("10", "gwei"),
+      maxPriorityFeePerGas: parseUnits("1", "gwei"),
+      chainId: 31337n,
+      type: 2,
+    });
+    await node.rpc("evm_setAutomine", [false]); // mined by hand: an automining node refuses a reverting send
+    const reverted = await node.rpc<string>("eth_sendRawTransaction", [raw]);
+    await node.rpc("evm_mine");
+    await node.rpc("evm_setAutomine", [true]);
+    const mined = await node.rpc<{ status: string }>("eth_getTransactionReceipt", [reverted]);
+    expect(mined.status).to.equal("0x0");
+    const key = `pause:${String(hub.target).toLowerCase()}:protocol:epoch-0`;
+    store.intend(key, { ...PAUSE, severity: "critical", why: "drain", from: keeper.address });
+    store.update(key, { status: "failed", txHash: reverted, nonce, note: "reverted", attempt: true });
+
+    const outcome = await responder().respond(PAUSE, "critical", "drain");
+    expect(outcome.status, outcome.note).to.equal("mined");
+    expect(outcome.key).to.equal(key);
+    expect(outcome.txHash).to.not.equal(reverted);
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    expect(await keeperNonce(), "the reverted transaction, then the pause").to.equal(2);
+    expect(store.outboxEntry(key)?.status).to.equal("mined");
+  });
+
   it("re-decides when another transaction takes the guardian key's nonce", async function () {
     await node.rpc("evm_setAutomine", [false]);
     const pending = responder({ replaceAfterMs: 1_000 }).respond(PAUSE, "high", "drain");

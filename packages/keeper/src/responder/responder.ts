@@ -115,6 +115,15 @@ export class Responder {
       store.update(key, { status: "pending", note: "reorged out; acting again" });
       entry = store.outboxEntry(key)!;
       created = false;
+    } else if (!created && entry.status === "failed" && entry.txHash !== undefined) {
+      // Its transaction was mined and reverted (e.g. it landed in a block ahead of what made it needed), and the hub
+      // is still not there: a fresh transaction, with the next nonce, rather than that receipt over and over.
+      const receipt = await this.findReceipt([entry.txHash]);
+      if (receipt !== undefined && receipt.status !== "0x1") {
+        this.log("act-again", { key, why: "its transaction reverted, and the hub is still not there" });
+        store.update(key, { status: "pending", note: "reverted; acting again" });
+        entry = { ...store.outboxEntry(key)!, txHash: undefined, nonce: undefined };
+      }
     }
     return await this.drive(entry, response, severity === "critical", early);
   }
