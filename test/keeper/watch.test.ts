@@ -282,6 +282,13 @@ describe("cordon watch, as a separate process", function () {
 
       second = runKeeper(["--config", file], ENV);
       await second.waitFor((l) => l.event === "network-ready");
+      // The restart acts first: the stored finding's pause is sent before the detectors are built (network-ready).
+      const events = second.logs.map((l) => l.event);
+      expect(events, "the restart acts on what the store holds").to.include("acting-first");
+      expect(events.indexOf("responder-sent"), "sent before network-ready").to.be.within(
+        0,
+        events.indexOf("network-ready"),
+      );
       await chain.node.rpc("evm_setIntervalMining", [1000]);
       const action = await second.waitFor((l) => l.event === "action" || l.event === "action-resumed", 30_000);
       expect(["mined", "skipped"]).to.include(action.status);

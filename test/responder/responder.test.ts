@@ -45,6 +45,7 @@ describe("Responder against a real node", function () {
 
   beforeEach(async function () {
     await node.rpc("evm_setAutomine", [true]);
+    // The hub refuses a guardian cooldown under 60 s (CordonHub's pause rules); the tests pause well inside a day.
     hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], 86400, 60]);
     dir = mkdtempSync(path.join(tmpdir(), "cordon-responder-"));
     store = new Store(path.join(dir, "w.db"), 31337);
@@ -85,6 +86,39 @@ describe("Responder against a real node", function () {
     expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
     const second = await r.respond(PAUSE, "critical", "the same drain, seen again");
     expect(second.status).to.equal("skipped");
+    expect(await keeperNonce()).to.equal(1);
+  });
+
+  it("with a gate, reads at once but decides nothing until it opens: a failed gate leaves no outbox entry and no transaction", async function () {
+    const r = responder();
+    const reads = () => proxies.reduce((n, p) => n + p.count("eth_call") + p.count("eth_estimateGas"), 0);
+    const before = reads();
+    let open!: () => void;
+    let fail!: (error: Error) => void;
+    const gate = new Promise<void>((resolve, reject) => ((open = resolve), (fail = reject)));
+    const refused = r.respond(PAUSE, "critical", "drain", gate);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reads() - before, "the hub read and the gas estimate went out before the gate").to.be.at.least(2);
+    expect(store.unfinished(), "nothing decided yet").to.deep.equal([]);
+    expect(sends(), "nothing sent yet").to.equal(0);
+    fail(new Error("the chain is not confirmed"));
+    const error = await refused.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).to.equal("the chain is not confirmed");
+    expect(store.unfinished()).to.deep.equal([]);
+    expect(sends()).to.equal(0);
+    expect(await keeperNonce()).to.equal(0);
+
+    const later = new Promise<void>((resolve) => (open = resolve));
+    const acting = r.respond(PAUSE, "critical", "drain", later);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sends(), "still nothing sent while the gate is shut").to.equal(0);
+    open();
+    const outcome = await acting;
+    expect(outcome.status, outcome.note).to.equal("mined");
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
     expect(await keeperNonce()).to.equal(1);
   });
 
@@ -237,6 +271,38 @@ describe("Responder against a real node", function () {
     expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
     expect(await keeperNonce(), "one transaction on the surviving branch").to.equal(1);
     expect(store.outboxEntry(first.key)?.status).to.equal("mined");
+  });
+
+  it("acts again with a fresh transaction when its earlier one was mined and reverted", async function () {
+    // The outbox holds the pause as failed: its transaction (from the keeper's key) was mined and reverted.
+    const nonce = Number(await node.rpc<string>("eth_getTransactionCount", [keeper.address, "latest"]));
+    const raw = await new Wallet(KEEPER_KEY).signTransaction({
+      to: String(hub.target),
+      data: "0xdeadbeef", // no such function: the hub reverts
+      nonce,
+      gasLimit: 100_000n,
+      maxFeePerGas: parseUnits("10", "gwei"),
+      maxPriorityFeePerGas: parseUnits("1", "gwei"),
+      chainId: 31337n,
+      type: 2,
+    });
+    await node.rpc("evm_setAutomine", [false]); // mined by hand: an automining node refuses a reverting send
+    const reverted = await node.rpc<string>("eth_sendRawTransaction", [raw]);
+    await node.rpc("evm_mine");
+    await node.rpc("evm_setAutomine", [true]);
+    const mined = await node.rpc<{ status: string }>("eth_getTransactionReceipt", [reverted]);
+    expect(mined.status).to.equal("0x0");
+    const key = `pause:${String(hub.target).toLowerCase()}:protocol:epoch-0`;
+    store.intend(key, { ...PAUSE, severity: "critical", why: "drain", from: keeper.address });
+    store.update(key, { status: "failed", txHash: reverted, nonce, note: "reverted", attempt: true });
+
+    const outcome = await responder().respond(PAUSE, "critical", "drain");
+    expect(outcome.status, outcome.note).to.equal("mined");
+    expect(outcome.key).to.equal(key);
+    expect(outcome.txHash).to.not.equal(reverted);
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    expect(await keeperNonce(), "the reverted transaction, then the pause").to.equal(2);
+    expect(store.outboxEntry(key)?.status).to.equal("mined");
   });
 
   it("re-decides when another transaction takes the guardian key's nonce", async function () {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { getAddress } from "ethers";
+import { getAddress } from "ethers/address";
 import { isMap, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 

@@ -6,9 +6,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { Wallet } from "ethers";
-
 import { ALERT_KINDS } from "../alerts/kinds/index.js";
+import { KeeperKey } from "./key.js";
 import { kindOf } from "./kinds.js";
 import { type ConfigProblem, ConfigError, type KeeperConfig } from "./load.js";
 import type { EnvSecret, KeySecret } from "./schema.js";
@@ -41,12 +40,12 @@ export async function readKey(
   dir: string,
   env: Env,
   problems: ConfigProblem[],
-): Promise<Wallet | undefined> {
+): Promise<KeeperKey | undefined> {
   if ("env" in ref) {
     const value = readEnv(ref, at, env, problems);
     if (value === undefined) return undefined;
     try {
-      return new Wallet(value.startsWith("0x") ? value : `0x${value}`);
+      return new KeeperKey(value);
     } catch {
       problems.push({ path: at, line: undefined, message: `${ref.env} does not hold a private key (32 bytes in hex)` });
       return undefined;
@@ -67,8 +66,10 @@ export async function readKey(
   const password = readEnv({ env: ref.passwordEnv }, at, env, problems);
   if (password === undefined) return undefined;
   try {
+    // Only a keystore needs ethers' Wallet (its JSON decryption): loaded here, not by every keeper.
+    const { Wallet } = await import("ethers/wallet");
     const wallet = await Wallet.fromEncryptedJson(json, password);
-    return new Wallet(wallet.privateKey);
+    return new KeeperKey(wallet.privateKey);
   } catch {
     problems.push({
       path: at,
@@ -82,7 +83,7 @@ export async function readKey(
 export interface Secrets {
   /** Endpoint URLs by network, then endpoint name. */
   urls: Map<string, Map<string, string>>;
-  keys: Map<string, Wallet>;
+  keys: Map<string, KeeperKey>;
   /** Alert channel secrets by alert name: `url`, `secret`, `routingKey`. */
   alerts: Map<string, Record<string, string>>;
 }

@@ -2,7 +2,7 @@
  * The contracts' ABIs as ethers `Interface`s, built from the generated module (`./generated/cordon.ts`, written from
  * the compiled artifacts by `npx hardhat build`): no fragment here is written by hand.
  */
-import { Interface } from "ethers";
+import { Interface } from "ethers/abi";
 
 import {
   cordonGuardedAbi,

@@ -1,7 +1,7 @@
 /** Reads of the guardian hub the watcher acts on, through a quorum of endpoints so one lying node cannot steer them. */
 import { hubInterface } from "./abi.js";
 import { HubState } from "./generated/cordon.js";
-import { BlockProver, NotProvenError, compareCalls } from "../proof/index.js";
+import { NotProvenError } from "../proof/errors.js";
 import type { RpcPool } from "../rpc/pool.js";
 
 export interface HubSyncView {
@@ -45,6 +45,9 @@ export interface ProvenHubSync {
  */
 export async function provenHubSync(pool: RpcPool, hub: string, chainId?: bigint): Promise<ProvenHubSync> {
   const request = { to: hub, data: hubInterface.encodeFunctionData("currentSync") };
+  // The verified EVM (@ethereumjs) is loaded the first time a read must be proven, not by every keeper start: a
+  // restarted keeper acts on a quorum's "not paused" without it.
+  const { BlockProver, compareCalls } = await import("../proof/index.js");
   const prover = await BlockProver.at(pool, chainId === undefined ? {} : { chainId });
   const proven = await prover.call(request);
   if (proven.reverted) throw new NotProvenError(`the hub's currentSync() reverts at block ${proven.block.number}`);

@@ -4,7 +4,7 @@
  * feed shows as a deviation from the reference; a feed that stopped updating shows as stale (its `updatedAt` older
  * than `maxAgeSeconds` at the block's timestamp). One finding per episode of each kind, not one per block.
  */
-import { Interface } from "ethers";
+import { Interface } from "ethers/abi";
 
 import { CordonError } from "../errors.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";

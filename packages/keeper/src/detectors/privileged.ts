@@ -4,7 +4,9 @@
  * cooldown, the attestation threshold, grace, protected contracts, limits). An attacker who gets a key usually uses
  * it first to give itself more: these are the earliest sign, before any funds move.
  */
-import { getAddress, Interface, type LogDescription, ZeroHash } from "ethers";
+import { Interface, type LogDescription } from "ethers/abi";
+import { getAddress } from "ethers/address";
+import { ZeroHash } from "ethers/constants";
 
 import { eventsOf, mergeAbis } from "../contracts/abi.js";
 import {

@@ -9,11 +9,9 @@
 import { type KeeperConfig, loadConfig } from "../config/load.js";
 import { type Env, resolveSecrets } from "../config/secrets.js";
 import { CordonError } from "../errors.js";
+import type { KeeperMetrics } from "../ops/metrics.js";
 import { createLogger } from "../ops/logger.js";
-import { KeeperMetrics } from "../ops/metrics.js";
-import { buildNotifier } from "./alerts.js";
-import { type ChainCheck, checkOnChain } from "./check.js";
-import { replayBlock } from "./replay.js";
+import type { ChainCheck } from "./check.js";
 import { Keeper } from "./service.js";
 
 export interface WatchArgs {
@@ -89,6 +87,7 @@ export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number
     print(io.stdout, describeConfig(config));
     let chain: ChainCheck[];
     try {
+      const { checkOnChain } = await import("./check.js");
       chain = await checkOnChain(config, secrets);
     } catch (error) {
       print(
@@ -120,6 +119,7 @@ export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number
 
   if (replay !== undefined) {
     try {
+      const { replayBlock } = await import("./replay.js");
       for (const result of await replayBlock(config, secrets, replay)) {
         print(
           io.stdout,
@@ -142,9 +142,10 @@ export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number
   const logger = createLogger(config.raw.log.level, io.stdout);
   let keeper: Keeper;
   try {
-    const metrics = new KeeperMetrics();
-    const notifier = buildNotifier(config, secrets, logger, metrics);
-    keeper = await Keeper.start({ config, secrets, logger, notifier, metrics });
+    // The alert channels (and the metrics) are loaded by the keeper once a restart's first actions are under way.
+    const notifier = async (metrics: KeeperMetrics) =>
+      (await import("./alerts.js")).buildNotifier(config, secrets, logger, metrics);
+    keeper = await Keeper.start({ config, secrets, logger, notifier });
   } catch (error) {
     logger.fatal({ event: "start-failed", error: (error as Error).message }, "the keeper could not start");
     return error instanceof CordonError && !error.retryable ? 2 : 1;

@@ -3,25 +3,31 @@
  * responders joined by a Watcher; around them, incidents in the store, alerts, Prometheus metrics, `/healthz` and
  * `/readyz`, structured logs, and a graceful stop (the current tick finishes; unfinished actions stay in the outbox
  * and are resumed by the next start).
+ *
+ * A restart acts first: once a quorum of endpoints has confirmed the chain, the actions the store holds (an outbox
+ * entry sent or decided before a crash, a stored finding whose action was never decided) are driven before the
+ * detectors, the metrics, the alert channels and the ops server are loaded, and those load while the first
+ * transaction waits to be mined. Everything an action decides still rests on a quorum (the hub's state, the
+ * finding's block still on the chain); only the modules and the round of heads are left for later.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 
-import { parseUnits } from "ethers";
+import { parseUnits } from "ethers/utils";
 
 import type { KeeperConfig, ResolvedDetector, ResolvedNetwork, ResolvedProtocol } from "../config/load.js";
 import type { Secrets } from "../config/secrets.js";
 import { isFullyOpen, readHubSync } from "../contracts/hub.js";
 import type { Detector, DetectorFinding } from "../detectors/types.js";
 import { CordonError } from "../errors.js";
-import { KeeperMetrics } from "../ops/metrics.js";
-import { type Check, type OpsServer, startOpsServer } from "../ops/http.js";
+import type { KeeperMetrics } from "../ops/metrics.js";
+import type { Check, OpsServer } from "../ops/http.js";
 import type { Logger } from "../ops/logger.js";
-import { Responder } from "../responder/responder.js";
-import type { RpcPool } from "../rpc/pool.js";
+import { type ActionOutcome, Responder } from "../responder/responder.js";
+import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import type { Severity } from "../domain/types.js";
 import { Store } from "../store/store.js";
-import { type TickResult, Watcher } from "../watcher/watcher.js";
+import { revive, type TickResult, Watcher } from "../watcher/watcher.js";
 import { buildDetector, buildPool } from "./build.js";
 import type { Alert, Notifier } from "./alerts.js";
 
@@ -31,20 +37,41 @@ export interface KeeperOptions {
   config: KeeperConfig;
   secrets: Secrets;
   logger: Logger;
-  /** Where alerts go (built from the config's `alerts`); absent: none. */
-  notifier?: Notifier;
+  /**
+   * Where alerts go (built from the config's `alerts`); absent: none. A function is called once the start's first
+   * actions are under way (a restart does not wait for the alert channels to load before it acts).
+   */
+  notifier?: Notifier | ((metrics: KeeperMetrics) => Notifier | undefined | Promise<Notifier | undefined>);
   /** Overrides the config's `metrics` (e.g. port 0 in tests); `false` disables the ops server. */
   ops?: { host: string; port: number } | false;
   /** The metrics to record into (shared with the notifier); default: new ones. */
   metrics?: KeeperMetrics;
 }
 
+type Route = Map<string, { protocol: ResolvedProtocol; responder: Responder | undefined }>;
+type TakenAction = ActionOutcome & { finding: DetectorFinding };
+
+/** How long a start waits for its first actions to be broadcast before it loads the rest anyway. */
+const FIRST_ACTION_WAIT_MS = 2_000;
+
 interface NetworkRuntime {
   network: ResolvedNetwork;
+  log: Logger;
   pool: RpcPool;
+  /** Resolves once a quorum of endpoints has confirmed the chain id; rejects if one serves another chain. */
+  confirmed: Promise<void>;
   store: Store;
-  watcher: Watcher;
+  /** Each detector's protocol and responder (from the config alone: no detector is built for it). */
+  route: Route;
+  /** Chooses a finding's responder and opens (or joins) its protocol's incident. */
+  choose: (finding: DetectorFinding) => Responder | undefined;
+  /** Set once the detectors are built. */
+  watcher: Watcher | undefined;
   responders: Responder[];
+  /** The actions the store held at the start (resumed outbox entries, stored findings), driven before anything else. */
+  firstActions: Promise<TakenAction[]>;
+  /** Called when a responder has broadcast a transaction. */
+  onSent: (() => void) | undefined;
   lastTickAt: number;
   lastTickOkAt: number;
   lastError: string | undefined;
@@ -53,24 +80,40 @@ interface NetworkRuntime {
 }
 
 export class Keeper {
-  readonly metrics: KeeperMetrics;
+  /** Loaded once the start's first actions are under way. */
+  metrics!: KeeperMetrics;
   ops: OpsServer | undefined;
+  private notifier: Notifier | undefined;
   private readonly runtimes: NetworkRuntime[] = [];
   private readonly controller = new AbortController();
   private running: Promise<void> | undefined;
   private readonly startedAt = Date.now();
 
-  private constructor(private readonly options: KeeperOptions) {
-    this.metrics = options.metrics ?? new KeeperMetrics();
-  }
+  private constructor(private readonly options: KeeperOptions) {}
 
-  /** Builds every network's pipeline, checks the endpoints serve the configured chains, and starts the ops server. */
+  /**
+   * Checks the endpoints serve the configured chains, drives the actions a restart finds in the store, then builds
+   * every network's pipeline and starts the ops server.
+   */
   static async start(options: KeeperOptions): Promise<Keeper> {
     const keeper = new Keeper(options);
     try {
-      for (const network of options.config.networks) keeper.runtimes.push(await keeper.buildNetwork(network));
+      for (const network of options.config.networks) keeper.runtimes.push(keeper.openNetwork(network));
+      // The first actions go out before the rest is loaded: compiling modules would hold up their round trips. Their
+      // reads start with the chain-id check; nothing is decided or sent before a quorum has confirmed the chain.
+      const acting = keeper.runtimes.map((r) => keeper.actFirst(r));
+      // The signer's table of curve points is built while those requests are in flight, not at the first signature.
+      for (const key of options.secrets.keys.values()) key.warm();
+      await Promise.all(keeper.runtimes.map((r) => r.confirmed));
+      await Promise.all(acting);
+      const { KeeperMetrics } = await import("../ops/metrics.js");
+      keeper.metrics = options.metrics ?? new KeeperMetrics();
+      keeper.notifier =
+        typeof options.notifier === "function" ? await options.notifier(keeper.metrics) : options.notifier;
+      for (const runtime of keeper.runtimes) await keeper.buildPipeline(runtime);
       const ops = options.ops ?? options.config.raw.metrics;
       if (ops !== undefined && ops !== false) {
+        const { startOpsServer } = await import("../ops/http.js");
         keeper.ops = await startOpsServer({
           ...ops,
           registry: keeper.metrics.registry,
@@ -80,6 +123,9 @@ export class Keeper {
         options.logger.info({ event: "ops-listening", url: keeper.ops.url }, "metrics, healthz and readyz listening");
       }
     } catch (error) {
+      // An action already under way is finished (or given up) before the stores close: a failed start must not
+      // leave a pause half sent.
+      await Promise.all(keeper.runtimes.map((r) => r.firstActions.catch(() => [])));
       await keeper.close();
       throw error;
     }
@@ -107,7 +153,7 @@ export class Keeper {
   }
 
   private async closeOnce(): Promise<void> {
-    await this.options.notifier?.close();
+    await this.notifier?.close();
     await this.ops?.close();
     for (const r of this.runtimes) {
       r.pool.close(); // WebSocket endpoints hold sockets open
@@ -147,24 +193,44 @@ export class Keeper {
     return { ok: reasons.length === 0, reasons };
   }
 
-  private async buildNetwork(network: ResolvedNetwork): Promise<NetworkRuntime> {
+  /**
+   * The part of a network a restart needs to act: its pool, the check that a quorum of its endpoints serves the
+   * configured chain (`confirmed`, under way), its store, and the responders the config's actions name. No detector
+   * is built and no round of heads is asked for yet.
+   */
+  private openNetwork(network: ResolvedNetwork): NetworkRuntime {
     const { config, secrets, logger } = this.options;
     const log = logger.child({ network: network.name });
     const pool = buildPool(network, secrets);
-    await checkChainIds(pool, network, log);
-
+    const confirmed = checkChainIds(pool, network, log);
+    confirmed.catch(() => {}); // awaited by start (and by the first actions)
     mkdirSync(config.dataDir, { recursive: true });
     const store = new Store(path.join(config.dataDir, `${network.name}.db`), network.chainId);
 
-    const detectors: Detector[] = [];
-    const route = new Map<string, { protocol: ResolvedProtocol; responder: Responder | undefined }>();
+    const route: Route = new Map();
     const responders = new Map<string, Responder>();
+    const runtime: NetworkRuntime = {
+      network,
+      log,
+      pool,
+      confirmed,
+      store,
+      route,
+      choose: () => undefined,
+      watcher: undefined,
+      responders: [],
+      firstActions: Promise.resolve([]),
+      onSent: undefined,
+      lastTickAt: 0,
+      lastTickOkAt: Date.now(),
+      lastError: undefined,
+      seenClosed: new Set(),
+    };
     for (const protocol of network.protocols) {
       for (const detector of protocol.detectors) {
-        detectors.push(await buildDetector(config, protocol, detector));
         route.set(detector.id, {
           protocol,
-          responder: this.responderFor(protocol, detector, pool, store, responders, log),
+          responder: this.responderFor(protocol, detector, pool, store, responders, log, () => runtime.onSent?.()),
         });
       }
       // A detector with a built-in response and no action of its own (the invariant detector's permissionless
@@ -174,6 +240,129 @@ export class Keeper {
         const entry = route.get(detector.id)!;
         entry.responder ??= fallback;
       }
+    }
+    runtime.responders = [...responders.values()];
+    // Called right before a finding is acted on: the incident opens at detection time, not after the receipt.
+    runtime.choose = (finding) => {
+      const target = route.get(finding.detector);
+      if (target === undefined) return undefined;
+      const { incident, created } = store.openIncident(target.protocol.name, target.protocol.hub, finding);
+      if (created)
+        log.warn(
+          {
+            event: "incident-opened",
+            incident: incident.id,
+            protocol: target.protocol.name,
+            detector: finding.detector,
+            block: finding.blockNumber,
+          },
+          finding.summary,
+        );
+      return target.responder;
+    };
+    return runtime;
+  }
+
+  /**
+   * Starts driving what the store holds from before a restart: the outbox's unfinished actions, then the stored
+   * findings whose action was never decided (each only while a quorum still has its block). Resolves once a
+   * transaction has been broadcast, the actions are done, or {@link FIRST_ACTION_WAIT_MS} has passed; the actions
+   * go on in `runtime.firstActions`.
+   */
+  private actFirst(runtime: NetworkRuntime): Promise<void> {
+    const { store, log, pool } = runtime;
+    const threshold = SEVERITY_RANK[this.options.config.raw.respondAt];
+    const unfinished = store.unfinished().length;
+    const findings = store
+      .unhandledFindings()
+      .map(revive)
+      .filter(
+        (f) =>
+          f.response !== undefined &&
+          SEVERITY_RANK[f.severity] >= threshold &&
+          runtime.route.get(f.detector)?.responder !== undefined,
+      );
+    if (runtime.responders.length === 0 || (unfinished === 0 && findings.length === 0)) return Promise.resolve();
+    log.warn(
+      {
+        event: "acting-first",
+        unfinished,
+        findings: findings.length,
+        sinceProcessStartMs: Math.round(performance.now()),
+      },
+      "acting on what the store holds from before the restart, before loading the detectors",
+    );
+    let release!: () => void;
+    const sent = new Promise<void>((resolve) => (release = resolve));
+    runtime.onSent = release;
+    // Reads only, asked alongside the chain-id check: is each finding's block still where a quorum's chain has it?
+    const onChain = findings.map((f) => quorumHasBlock(pool, f.blockNumber, f.blockHash));
+    runtime.firstActions = (async () => {
+      // An unfinished outbox entry first: it was decided before the findings that came after it.
+      for (const responder of unfinished > 0 ? runtime.responders : []) {
+        await runtime.confirmed;
+        try {
+          const resumed = await responder.resumeUnfinished();
+          for (const outcome of resumed)
+            log.warn({ event: "action-resumed", ...outcome }, "finished an action decided before a restart");
+        } catch (error) {
+          log.error(
+            { event: "resume-error", error: (error as Error).message.split("\n")[0] },
+            "could not resume an unfinished action yet",
+          );
+        }
+      }
+      const taken: TakenAction[] = [];
+      for (const [i, finding] of findings.entries()) {
+        const responder = runtime.route.get(finding.detector)!.responder!;
+        // The responder's reads (the hub, gas, fees, nonce) go out with the chain-id and block checks; it decides
+        // only once a quorum has confirmed the chain and still has the finding's block.
+        const gate = (async () => {
+          await runtime.confirmed;
+          if (!(await onChain[i]!)) throw new NotOnChain();
+          runtime.choose(finding); // opens (or joins) the incident, as the watcher does before it acts
+        })();
+        try {
+          const outcome = await responder.respond(finding.response!, finding.severity, finding.summary, gate);
+          store.markHandled(finding.id!);
+          taken.push({ ...outcome, finding });
+        } catch (error) {
+          // A finding of a block a reorg took is not acted on here: the watcher's first tick rewinds and retracts it.
+          if (error instanceof NotOnChain) continue;
+          // The chain was not confirmed: the start fails, and nothing is acted on.
+          if (
+            await runtime.confirmed.then(
+              () => false,
+              () => true,
+            )
+          )
+            throw error;
+          // Not decided: the finding stays unhandled, and the watcher's first tick tries again.
+          log.error(
+            { event: "first-action-error", detector: finding.detector, error: (error as Error).message.split("\n")[0] },
+            "could not act on a stored finding yet; the watcher tries again",
+          );
+          break;
+        }
+      }
+      return taken;
+    })().finally(() => {
+      runtime.onSent = undefined;
+      release();
+    });
+    runtime.firstActions.catch(() => {}); // awaited by runNetwork, or by a start that failed
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_ACTION_WAIT_MS)));
+    return Promise.race([sent, waited]).finally(() => clearTimeout(timer));
+  }
+
+  /** The rest of a network's pipeline: its detectors and the watcher that runs them. */
+  private async buildPipeline(runtime: NetworkRuntime): Promise<void> {
+    const { config } = this.options;
+    const { network, pool, store, log } = runtime;
+    const detectors: Detector[] = [];
+    for (const protocol of network.protocols) {
+      for (const detector of protocol.detectors) detectors.push(await buildDetector(config, protocol, detector));
     }
 
     let startBlock: number;
@@ -194,47 +383,18 @@ export class Keeper {
       startBlock = network.startBlock;
     }
 
-    const respondAt = config.raw.respondAt;
-    const runtime: NetworkRuntime = {
-      network,
-      pool,
-      store,
-      responders: [...responders.values()],
-      lastTickAt: 0,
-      lastTickOkAt: Date.now(),
-      lastError: undefined,
-      seenClosed: new Set(),
-      watcher: undefined as unknown as Watcher,
-    };
     runtime.watcher = new Watcher({
       pool,
       store,
       detectors,
       addresses: [...new Set(network.protocols.flatMap((p) => p.detectors.flatMap((d) => Object.values(d.addresses))))],
       startBlock,
-      respondAt,
+      respondAt: config.raw.respondAt,
       maxRange: network.maxLogRange,
       pollIntervalMs: network.pollIntervalMs,
-      // Called right before a finding is acted on: the incident opens at detection time, not after the receipt.
-      responder: (finding) => {
-        const target = route.get(finding.detector);
-        if (target === undefined) return undefined;
-        const { incident, created } = store.openIncident(target.protocol.name, target.protocol.hub, finding);
-        if (created)
-          log.warn(
-            {
-              event: "incident-opened",
-              incident: incident.id,
-              protocol: target.protocol.name,
-              detector: finding.detector,
-              block: finding.blockNumber,
-            },
-            finding.summary,
-          );
-        return target.responder;
-      },
+      responder: runtime.choose,
       log: (event, fields) => log.info({ event, ...fields }),
-      onTick: (result, error) => this.afterTick(runtime, route, result, error),
+      onTick: (result, error) => this.afterTick(runtime, result, error),
     });
     log.info(
       {
@@ -249,7 +409,6 @@ export class Keeper {
       },
       `watching ${network.protocols.length} protocol(s) with ${detectors.length} detector(s)`,
     );
-    return runtime;
   }
 
   private responderFor(
@@ -259,6 +418,7 @@ export class Keeper {
     store: Store,
     responders: Map<string, Responder>,
     log: Logger,
+    onSent: () => void,
   ): Responder | undefined {
     const action = detector.action;
     if (action === undefined) return undefined;
@@ -275,37 +435,36 @@ export class Keeper {
       chainId: BigInt(network.chainId),
       feeCeiling: parseUnits(String(action.feeCeilingGwei), "gwei"),
       emergencyFeeCeiling: parseUnits(String(action.emergencyFeeCeilingGwei), "gwei"),
-      log: (event, fields) =>
-        log.info({ event: `responder-${event}`, protocol: protocol.name, keeper: wallet.address, ...fields }),
+      log: (event, fields) => {
+        log.info({ event: `responder-${event}`, protocol: protocol.name, keeper: wallet.address, ...fields });
+        if (event === "sent") onSent();
+      },
     });
     responders.set(id, responder);
     return responder;
   }
 
   private async runNetwork(runtime: NetworkRuntime): Promise<void> {
-    const log = this.options.logger.child({ network: runtime.network.name });
-    for (const responder of runtime.responders) {
-      try {
-        const resumed = await responder.resumeUnfinished();
-        for (const outcome of resumed)
-          log.warn({ event: "action-resumed", ...outcome }, "finished an action decided before a restart");
-      } catch (error) {
-        log.error(
-          { event: "resume-error", error: (error as Error).message.split("\n")[0] },
-          "could not resume an unfinished action yet",
-        );
-      }
-    }
-    await runtime.watcher.run(this.controller.signal);
+    const { log } = runtime;
+    // The actions driven before the pipeline was built: recorded and alerted on as a tick's actions are.
+    const first = await runtime.firstActions.catch((error: unknown) => {
+      log.error(
+        { event: "first-action-error", error: (error as Error).message.split("\n")[0] },
+        "first actions failed",
+      );
+      return [];
+    });
+    if (first.length > 0)
+      await this.report(
+        runtime,
+        first.map((a) => a.finding),
+        first,
+      );
+    await runtime.watcher!.run(this.controller.signal);
     log.info({ event: "stopped", cursor: runtime.store.cursor()?.number }, "network loop stopped");
   }
 
-  private async afterTick(
-    runtime: NetworkRuntime,
-    route: Map<string, { protocol: ResolvedProtocol }>,
-    result: TickResult | undefined,
-    error: unknown,
-  ): Promise<void> {
+  private async afterTick(runtime: NetworkRuntime, result: TickResult | undefined, error: unknown): Promise<void> {
     const network = runtime.network.name;
     runtime.lastTickAt = Date.now();
     if (result === undefined) {
@@ -317,10 +476,16 @@ export class Keeper {
     runtime.lastTickOkAt = runtime.lastTickAt;
     runtime.lastError = undefined;
     this.metrics.observeTick(network, result, runtime.pool.health(), runtime.store.cursor()?.number);
-    const log = this.options.logger.child({ network });
+    await this.report(runtime, result.findings, result.actions);
+  }
+
+  /** Logs and alerts on findings and the actions taken on them, records the actions in their incidents. */
+  private async report(runtime: NetworkRuntime, findings: DetectorFinding[], actions: TakenAction[]): Promise<void> {
+    const network = runtime.network.name;
+    const { route, log } = runtime;
     const alertAt = SEVERITY_RANK[this.options.config.raw.alertAt];
 
-    for (const finding of result.findings) {
+    for (const finding of findings) {
       const level = SEVERITY_RANK[finding.severity] >= SEVERITY_RANK.high ? "warn" : "info";
       log[level](
         {
@@ -334,7 +499,7 @@ export class Keeper {
       );
       if (SEVERITY_RANK[finding.severity] >= alertAt) this.alert(findingAlert(network, route, finding));
     }
-    for (const action of result.actions) {
+    for (const action of actions) {
       const protocol = route.get(action.finding.detector)?.protocol;
       if (protocol === undefined) continue;
       const incident = runtime.store.openIncidentOf(protocol.name);
@@ -402,15 +567,11 @@ export class Keeper {
   }
 
   private alert(alert: Alert): void {
-    this.options.notifier?.notify(alert);
+    this.notifier?.notify(alert);
   }
 }
 
-function findingAlert(
-  network: string,
-  route: Map<string, { protocol: ResolvedProtocol }>,
-  finding: DetectorFinding,
-): Alert {
+function findingAlert(network: string, route: Route, finding: DetectorFinding): Alert {
   return {
     key: `finding:${network}:${finding.detector}:${finding.blockNumber}:${finding.blockHash}`,
     at: Date.now(),
@@ -423,6 +584,9 @@ function findingAlert(
     blockNumber: finding.blockNumber,
   };
 }
+
+/** A stored finding whose block a quorum no longer has (a reorg took it). */
+class NotOnChain extends Error {}
 
 /** Every reachable endpoint must serve the configured chain: a wrong URL must not feed another chain's blocks. */
 /**
@@ -467,4 +631,29 @@ async function checkChainIds(pool: RpcPool, network: ResolvedNetwork, log: Logge
       details: "fix the endpoint URL or the network's chainId in the config",
     });
   }
+}
+
+/**
+ * Whether a quorum of endpoints has block `number` with hash `hash` (answers come in parallel; it returns as soon as
+ * a quorum has it, or once too few are left to make one).
+ */
+async function quorumHasBlock(pool: RpcPool, number: number, hash: string): Promise<boolean> {
+  const asked = pool.usable();
+  let agree = 0;
+  let other = 0;
+  return await new Promise<boolean>((resolve) => {
+    if (asked.length < pool.quorum) resolve(false);
+    for (const endpoint of asked) {
+      endpoint
+        .request<{ hash?: string } | null>("eth_getBlockByNumber", [hexNumber(number), false])
+        .then(
+          (block) => (block?.hash === hash ? (agree += 1) : (other += 1)),
+          () => (other += 1),
+        )
+        .finally(() => {
+          if (agree >= pool.quorum) resolve(true);
+          else if (asked.length - other < pool.quorum) resolve(false);
+        });
+    }
+  });
 }

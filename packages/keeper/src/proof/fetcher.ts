@@ -5,7 +5,7 @@
  * proven ({@link NotProvenError}) and neither is anything that depends on it.
  */
 import { hexToBytes } from "@ethereumjs/util";
-import { toBeHex } from "ethers";
+import { toBeHex } from "ethers/utils";
 
 import type { Endpoint } from "../rpc/endpoint.js";
 import { hexNumber } from "../rpc/pool.js";

@@ -17,7 +17,7 @@ import {
   hexToBytes,
   setLengthLeft,
 } from "@ethereumjs/util";
-import { keccak256 } from "ethers";
+import { keccak256 } from "ethers/crypto";
 
 /** An account as its proof shows it; `exists: false` is a proof that there is no account at the address. */
 export interface ProvenAccount {

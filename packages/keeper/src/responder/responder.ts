@@ -5,13 +5,14 @@
  * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
  * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
  */
-import { Transaction, type Wallet } from "ethers";
+import { Transaction } from "ethers/transaction";
 
+import type { TransactionSigner } from "../config/key.js";
 import { hubInterface } from "../contracts/abi.js";
 import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
-import { NotProvenError } from "../proof/index.js";
+import { NotProvenError } from "../proof/errors.js";
 import { QuorumNotReachedError, RpcResponseError } from "../rpc/errors.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { Severity } from "../domain/types.js";
@@ -23,7 +24,7 @@ export interface ResponderOptions {
   /** The guardian hub. */
   hub: string;
   /** The pause-only guardian key (no provider needed: the pool sends). */
-  wallet: Wallet;
+  wallet: TransactionSigner;
   chainId: bigint;
   /** The highest maxFeePerGas (wei) for ordinary findings. */
   feeCeiling: bigint;
@@ -46,6 +47,14 @@ export interface ActionOutcome {
   blockNumber?: number;
   attempts: number;
   note?: string;
+}
+
+/** The gas estimate, fees and nonce {@link Responder.drive} sends with, asked for ahead of time. */
+interface Prefetched {
+  /** `eth_estimateGas` of the action's call, as one endpoint answered it. */
+  estimate: Promise<string>;
+  fees: Promise<[bigint, bigint]>;
+  nonce: Promise<number>;
 }
 
 const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
@@ -79,9 +88,19 @@ export class Responder {
     this.giveUpAfterMs = options.giveUpAfterMs ?? 120_000;
   }
 
-  /** Acts on `response` unless the hub already is where it would put it. */
-  async respond(response: Response, severity: Severity, why: string): Promise<ActionOutcome> {
-    const { done, sync } = await this.alreadyDone(response);
+  /**
+   * Acts on `response` unless the hub already is where it would put it. With a `gate`, the reads start at once and
+   * nothing is decided (no outbox entry, no transaction) before the gate resolves; if it rejects, so does this.
+   */
+  async respond(response: Response, severity: Severity, why: string, gate?: Promise<unknown>): Promise<ActionOutcome> {
+    // The gas, fees and nonce an action would send with are asked for alongside the hub's state: one round trip.
+    const early = this.prefetch(response, severity === "critical");
+    const hub = this.alreadyDone(response);
+    if (gate !== undefined) {
+      hub.catch(() => {}); // awaited below, unless the gate fails first
+      await gate;
+    }
+    const { done, sync } = await hub;
     const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
     if (done) {
       this.log("skip", { key, why: "the hub is already paused there" });
@@ -110,8 +129,17 @@ export class Responder {
       store.update(key, { status: "pending", note: "reorged out; acting again" });
       entry = store.outboxEntry(key)!;
       created = false;
+    } else if (!created && entry.status === "failed" && entry.txHash !== undefined) {
+      // Its transaction was mined and reverted (e.g. it landed in a block ahead of what made it needed), and the hub
+      // is still not there: a fresh transaction, with the next nonce, rather than that receipt over and over.
+      const receipt = await this.findReceipt([entry.txHash]);
+      if (receipt !== undefined && receipt.status !== "0x1") {
+        this.log("act-again", { key, why: "its transaction reverted, and the hub is still not there" });
+        store.update(key, { status: "pending", note: "reverted; acting again" });
+        entry = { ...store.outboxEntry(key)!, txHash: undefined, nonce: undefined };
+      }
     }
-    return await this.drive(entry, response, severity === "critical");
+    return await this.drive(entry, response, severity === "critical", early);
   }
 
   /** After a restart: finishes every action of this hub and key that the outbox holds as pending or sent. */
@@ -123,12 +151,34 @@ export class Responder {
       (entry.action.from === undefined || entry.action.from === this.options.wallet.address);
     for (const entry of this.options.store.unfinished().filter(mine)) {
       const response = entry.action as unknown as Response & { severity?: Severity };
-      outcomes.push(await this.drive(entry, normalize(response), response.severity === "critical"));
+      const critical = response.severity === "critical";
+      const resumed = normalize(response);
+      outcomes.push(await this.drive(entry, resumed, critical, this.prefetch(resumed, critical)));
     }
     return outcomes;
   }
 
-  private async drive(entry: OutboxEntry, response: Response, critical: boolean): Promise<ActionOutcome> {
+  /**
+   * The gas estimate, the fees and the next nonce, asked for at once so that they arrive while the hub is read:
+   * reads only, each decided on where it is used (an estimate that reverts is judged by {@link simulate} as before).
+   * If the action is skipped, nothing was spent but three requests.
+   */
+  private prefetch(response: Response, critical: boolean): Prefetched {
+    const call = { from: this.options.wallet.address, to: this.options.hub, data: encodeResponse(response) };
+    const estimate = this.options.pool.request<string>("eth_estimateGas", [call]);
+    const fees = this.initialFees(critical);
+    const nonce = this.nextNonce();
+    // Awaited by drive, or never if the action is skipped.
+    for (const p of [estimate, fees, nonce]) p.catch(() => {});
+    return { estimate, fees, nonce };
+  }
+
+  private async drive(
+    entry: OutboxEntry,
+    response: Response,
+    critical: boolean,
+    early?: Prefetched,
+  ): Promise<ActionOutcome> {
     const { store, pool, wallet } = this.options;
     const key = entry.key;
     const data = encodeResponse(response);
@@ -141,16 +191,18 @@ export class Responder {
     const earlier = await this.findReceipt(sent);
     if (earlier !== undefined) return this.finish(key, earlier, attempts);
 
-    const gasLimit = await this.simulate(data, response);
+    const gasLimit = await this.simulate(data, response, early?.estimate);
     if (gasLimit === undefined) {
       store.update(key, { status: "skipped", note: "the hub is already paused (simulation)" });
       return { status: "skipped", key, attempts, note: "already paused" };
     }
-    let [maxFee, priority] = await this.initialFees(critical);
+    let [maxFee, priority] = await (early?.fees ?? this.initialFees(critical));
+    let firstNonce = early?.nonce;
     const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
 
     while (Date.now() < deadline) {
-      if (nonce === undefined) nonce = await this.nextNonce();
+      if (nonce === undefined) nonce = await (firstNonce ?? this.nextNonce());
+      firstNonce = undefined; // a nonce taken by another transaction is asked for again
       const raw = await wallet.signTransaction({
         to: this.options.hub,
         data,
@@ -225,10 +277,10 @@ export class Responder {
    * simulates the same and, for a pause, a quorum read of the hub confirms it. Otherwise the action goes ahead with
    * the gas the other endpoints estimate (a revert on-chain costs gas; a skipped pause can cost the protocol).
    */
-  private async simulate(data: string, response: Response): Promise<bigint | undefined> {
+  private async simulate(data: string, response: Response, estimated?: Promise<string>): Promise<bigint | undefined> {
     const call = { from: this.options.wallet.address, to: this.options.hub, data };
     try {
-      const estimate = await this.options.pool.request<string>("eth_estimateGas", [call]);
+      const estimate = await (estimated ?? this.options.pool.request<string>("eth_estimateGas", [call]));
       return gasLimitFor(BigInt(estimate));
     } catch (error) {
       if (!(error instanceof RpcResponseError)) throw error;

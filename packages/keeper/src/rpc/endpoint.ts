@@ -5,6 +5,7 @@ import {
   RpcTimeoutError,
   RpcTransportError,
 } from "./errors.js";
+import { HttpTimeout, type HttpAnswer, postJson } from "./http.js";
 import { RpcSocket, WS_STATUS } from "./socket.js";
 
 export interface EndpointConfig {
@@ -94,28 +95,17 @@ export class Endpoint {
       const envelope = await this.socket.request(method, params, this.timeoutMs);
       return unwrap<T>(this.name, method, WS_STATUS, envelope, () => JSON.stringify(envelope));
     }
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      const body = JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params });
+      response = await postJson(this.url, body, this.timeoutMs);
     } catch (error) {
-      if (error instanceof DOMException && error.name === "TimeoutError") {
-        throw new RpcTimeoutError(this.name, method, this.timeoutMs);
-      }
+      if (error instanceof HttpTimeout) throw new RpcTimeoutError(this.name, method, this.timeoutMs);
       throw new RpcTransportError(this.name, method, error);
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw new RpcTransportError(this.name, method, error);
-    }
+    const { text } = response;
     if (response.status === 429) {
-      const retryAfter = Number(response.headers.get("retry-after") ?? "1");
+      const retryAfter = Number(response.retryAfter ?? "1");
       throw new RpcRateLimitedError(this.name, method, Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000);
     }
     let body: unknown;

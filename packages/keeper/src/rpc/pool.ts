@@ -113,6 +113,14 @@ export class RpcPool {
     return this.diverging.has(name) || this.liars.has(name);
   }
 
+  /**
+   * The endpoints whose votes count: all but those diverging (or serving another chain), whatever their health. A
+   * proven liar still votes, as in every quorum read ({@link markLiar}).
+   */
+  usable(): Endpoint[] {
+    return this.endpoints.filter((e) => !this.diverging.has(e.name));
+  }
+
   /** Closes every WebSocket endpoint's connection for good (HTTP endpoints hold nothing open). */
   close(): void {
     for (const endpoint of this.endpoints) endpoint.close();

@@ -1,12 +1,16 @@
 import { z } from "zod";
 
 import { defineDetectorKind } from "../../config/kinds.js";
-import { chainHaltDetector } from "../chain-halt.js";
 
 export default defineDetectorKind({
   kind: "chain-halt",
   docs: "No new agreed head for `maxSilenceSeconds`. Polls the wall clock.",
   options: { maxSilenceSeconds: z.number().positive() },
-  build: (c, { id, response }) =>
-    chainHaltDetector({ name: id, maxSilenceSeconds: c.maxSilenceSeconds, severity: c.severity, response }),
+  build: async (c, { id, response }) =>
+    (await import("../chain-halt.js")).chainHaltDetector({
+      name: id,
+      maxSilenceSeconds: c.maxSilenceSeconds,
+      severity: c.severity,
+      response,
+    }),
 });

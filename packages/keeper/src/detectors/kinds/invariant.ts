@@ -1,6 +1,5 @@
 import { addressOrNameSchema } from "../../config/primitives.js";
 import { defineDetectorKind } from "../../config/kinds.js";
-import { invariantDetector } from "../invariant.js";
 import type { Detector } from "../types.js";
 
 export default defineDetectorKind({
@@ -8,8 +7,8 @@ export default defineDetectorKind({
   docs: "A protected contract's `checkInvariants()` failing; responds with the permissionless trip unless an `action` replaces it. Reads a quorum `eth_call`.",
   options: { target: addressOrNameSchema },
   addresses: ["target"],
-  build: (c, { id, addresses, response, hasAction }): Detector => {
-    const built = invariantDetector({ name: id, target: addresses.target! });
+  build: async (c, { id, addresses, response, hasAction }): Promise<Detector> => {
+    const built = (await import("../invariant.js")).invariantDetector({ name: id, target: addresses.target! });
     if (!hasAction && c.severity === undefined) return built;
     // A configured action replaces the built-in trip; a configured severity replaces the finding's.
     return {

@@ -1,14 +1,13 @@
 import { defineDetectorKind } from "../../config/kinds.js";
 import { addressOrNameSchema, amountSchema } from "../../config/primitives.js";
-import { largeTransferDetector } from "../transfers.js";
 
 export default defineDetectorKind({
   kind: "large-transfer",
   docs: "One ERC-20 transfer of `token` out of `from` at or above `threshold` (base units). Reads logs.",
   options: { token: addressOrNameSchema, from: addressOrNameSchema, threshold: amountSchema },
   addresses: ["token", "from"],
-  build: (c, { id, addresses, response }) =>
-    largeTransferDetector({
+  build: async (c, { id, addresses, response }) =>
+    (await import("../transfers.js")).largeTransferDetector({
       name: id,
       token: addresses.token!,
       from: addresses.from!,

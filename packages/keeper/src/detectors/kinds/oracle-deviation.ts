@@ -2,7 +2,6 @@ import { z } from "zod";
 
 import { defineDetectorKind } from "../../config/kinds.js";
 import { addressOrNameSchema } from "../../config/primitives.js";
-import { oracleDeviationDetector } from "../oracle.js";
 
 export default defineDetectorKind({
   kind: "oracle-deviation",
@@ -14,8 +13,8 @@ export default defineDetectorKind({
     maxAgeSeconds: z.number().int().positive().optional(),
   },
   addresses: ["feed", "reference"],
-  build: (c, { id, addresses, response }) =>
-    oracleDeviationDetector({
+  build: async (c, { id, addresses, response }) =>
+    (await import("../oracle.js")).oracleDeviationDetector({
       name: id,
       feed: addresses.feed!,
       reference: addresses.reference!,

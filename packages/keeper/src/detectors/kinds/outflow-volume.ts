@@ -2,7 +2,6 @@ import { z } from "zod";
 
 import { defineDetectorKind } from "../../config/kinds.js";
 import { addressOrNameSchema, amountSchema } from "../../config/primitives.js";
-import { outflowVolumeDetector } from "../transfers.js";
 
 export default defineDetectorKind({
   kind: "outflow-volume",
@@ -14,8 +13,8 @@ export default defineDetectorKind({
     threshold: amountSchema,
   },
   addresses: ["token", "from"],
-  build: (c, { id, addresses, response }) =>
-    outflowVolumeDetector({
+  build: async (c, { id, addresses, response }) =>
+    (await import("../transfers.js")).outflowVolumeDetector({
       name: id,
       token: addresses.token!,
       from: addresses.from!,

@@ -2,7 +2,6 @@ import { z } from "zod";
 
 import { defineDetectorKind } from "../../config/kinds.js";
 import { addressOrNameSchema } from "../../config/primitives.js";
-import { tvlDropDetector } from "../tvl.js";
 
 export default defineDetectorKind({
   kind: "tvl-drop",
@@ -14,8 +13,8 @@ export default defineDetectorKind({
     dropPercent: z.number().gt(0).max(100),
   },
   addresses: ["token", "holder"],
-  build: (c, { id, addresses, response }) =>
-    tvlDropDetector({
+  build: async (c, { id, addresses, response }) =>
+    (await import("../tvl.js")).tvlDropDetector({
       name: id,
       token: addresses.token!,
       holder: addresses.holder!,
