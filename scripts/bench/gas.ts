@@ -68,6 +68,12 @@ for (let i = 0; i < samples; i++) {
     withdrawGas[name].push(await gasOf(vault.connect(user).withdraw(10n * E18)));
   }
 }
+/** Governance's unpause of a guardian's pause starts the guardian cooldown (a day here): let it run out. */
+async function afterGuardianCooldown(): Promise<void> {
+  await ethers.provider.send("evm_increaseTime", [DAY + 1]);
+  await ethers.provider.send("evm_mine", []);
+}
+
 const median = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[Math.floor(xs.length / 2)]!;
 const base = median(withdrawGas.unguarded);
 const cordonHotPath = Number(median(withdrawGas.cordon) - base);
@@ -93,6 +99,7 @@ for (const n of [1, 10, 50]) {
   // The first pause writes many slots from zero; later incidents reuse them, so both are reported.
   pauseCost[`protocol_pause_${n}`] = Number(await gasOf(pauseHub.connect(guardian).pause(0x0101)));
   await (await pauseHub.connect(governance).unpause(0x0401)).wait();
+  await afterGuardianCooldown();
   pauseCost[`protocol_pause_${n}_later_incident`] = Number(await gasOf(pauseHub.connect(guardian).pause(0x0101)));
   process.stdout.write(
     `\r  ${n} contracts: first pause ${pauseCost[`protocol_pause_${n}`]} gas, ` +
@@ -128,6 +135,7 @@ for (let i = 0; i < MAX_PROTECTED; i++) {
 }
 const maxConfig = Number(await gasOf(maxHub.connect(guardian).pause(0x0101, { gasLimit: 30_000_000 })));
 await (await maxHub.connect(governance).unpause(0x0401)).wait();
+await afterGuardianCooldown();
 const maxConfigLater = Number(await gasOf(maxHub.connect(guardian).pause(0x0101, { gasLimit: 30_000_000 })));
 
 const burnHub = await ethers.deployContract("CordonHub", [governance.address, [guardian.address], 3 * DAY, DAY]);
