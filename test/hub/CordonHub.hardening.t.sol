@@ -279,6 +279,47 @@ contract CordonHub_hardening is CordonHubTest {
         assertEq(token.balanceOf(user), 1_000e18 + 1, "paid");
     }
 
+    /// @dev A pause writes an asset's void epoch only when something was queued of it since the last write (to save
+    /// a slot write per asset per pause): every outflow queued before a closing pause is voided by it, however many
+    /// pauses came between, and none queued after the last closing pause is.
+    function test_EveryPauseVoidsExactlyWhatWasQueuedBeforeIt() public {
+        _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Queue);
+        a.send(address(token), user, 1_000e18 + 1); // id 1, queued before the first pause
+        _guardianPause();
+        (bool voided, ) = a.queuedStanding(1);
+        assertTrue(voided, "1 voided by the first pause");
+        _reopenAfterCooldown();
+        _guardianPause(); // nothing new was queued: nothing to write, 1 stays voided
+        (voided, ) = a.queuedStanding(1);
+        assertTrue(voided, "1 still voided");
+        _reopenAfterCooldown();
+        vm.warp(block.timestamp + 1 days); // the bucket refills
+        a.send(address(token), user, 1_000e18 + 1); // id 2, queued after both pauses
+        (voided, ) = a.queuedStanding(2);
+        assertFalse(voided, "2 not voided by earlier pauses");
+        _guardianPauseScopes(1 << 5); // a pause that does not close the asset voids nothing
+        (voided, ) = a.queuedStanding(2);
+        assertFalse(voided, "2 not voided by another scope's pause");
+        _reopenAfterCooldown();
+        _guardianPauseScopes(1 << 1); // the asset's own scope: 2 is voided now
+        (voided, ) = a.queuedStanding(2);
+        assertTrue(voided, "2 voided by the pause of its scope");
+        _reopenAfterCooldown();
+        vm.warp(block.timestamp + 1 days);
+        a.send(address(token), user, 1_000e18 + 1); // id 3
+        (voided, ) = a.queuedStanding(3);
+        assertFalse(voided, "3 queued after the last closing pause");
+        vm.warp(block.timestamp + 1 hours);
+        a.claimQueued(3);
+        assertEq(token.balanceOf(user), 1_000e18 + 1, "3 paid");
+    }
+
+    function _reopenAfterCooldown() private {
+        vm.prank(governance);
+        hub.unpause(REASON); // the protocol and every scope
+        vm.warp(block.timestamp + COOLDOWN + 1);
+    }
+
     function test_VoidedOutflowsAreClaimableInShutdown() public {
         _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Queue);
         a.send(address(token), user, 1_000e18 + 1);
