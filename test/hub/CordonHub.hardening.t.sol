@@ -83,6 +83,74 @@ contract CordonHub_hardening is CordonHubTest {
         assertEq(uint256(hub.state()), uint256(HubState.Active), "ends at its own end");
     }
 
+    /// @dev A trip is not a free lever: after its episode, the same scope cannot trip again until governance's trip
+    /// cooldown has run; the over-limit outflow is then only queued, and the scope stays open.
+    function test_TripCooldownStopsARepeatTripOfTheSameScope() public {
+        vm.expectEmit(true, true, true, true, address(hub));
+        emit ICordonHub.TripCooldownChanged(1 days);
+        vm.prank(governance);
+        hub.setTripCooldown(1 days);
+        (uint40 tripCooldown, ) = hub.tripRules();
+        assertEq(tripCooldown, 1 days, "rule read back");
+        _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Trip);
+        vm.prank(stranger);
+        a.send(address(token), stranger, 1_000e18 + 1);
+        uint256 readyAt = block.timestamp + DURATION + 1 days;
+        assertEq(hub.tripReadyAt(1), readyAt, "ready a cooldown after the episode's end");
+        vm.warp(block.timestamp + DURATION + 1 hours); // the episode is over, the bucket refilled, the key cooling
+        vm.prank(stranger);
+        a.send(address(token), stranger, 1_000e18 + 1);
+        assertTrue(a.isScopeOpen(1), "the repeat trip was refused: the scope stays open");
+        (bool voided, bool held) = a.queuedStanding(2);
+        assertFalse(held || voided, "the refused trip's outflow is an ordinary queued one");
+        vm.warp(readyAt + 1 days); // ready, and the bucket refilled again
+        vm.prank(stranger);
+        a.send(address(token), stranger, 1_000e18 + 1);
+        assertFalse(a.isScopeOpen(1), "trips again once the cooldown has run");
+    }
+
+    /// @dev The invariant trip has its own key in the same rule, and governance may lift any key early.
+    function test_InvariantTripCooldownAndGovernanceLiftsIt() public {
+        vm.prank(governance);
+        hub.setTripCooldown(1 days);
+        a.setInvariantCode(7);
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+        a.setInvariantCode(0);
+        vm.prank(governance);
+        hub.unpause(REASON); // governance ends the trip's episode early; the key stays cooling down
+        a.setInvariantCode(7);
+        uint40 readyAt = hub.tripReadyAt(hub.INVARIANT_TRIP_KEY());
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonTripCooldown.selector, 208, readyAt));
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonInvalidScopes.selector, uint256(1) << 208));
+        vm.prank(governance);
+        hub.liftTripCooldown(uint256(1) << 208, true);
+        vm.expectEmit(true, true, true, true, address(hub));
+        emit ICordonHub.TripCooldownLifted(governance, 1 << 1, true);
+        vm.prank(governance);
+        hub.liftTripCooldown(1 << 1, true);
+        assertEq(hub.tripReadyAt(208), 0, "lifted");
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+        assertEq(uint256(hub.state()), uint256(HubState.Paused), "trips again at once");
+    }
+
+    function test_RevertWhen_TripCooldownTooLongOrNotGovernance() public {
+        uint40 max = uint40(hub.MAX_GUARDIAN_PAUSE_DURATION());
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonPauseDurationTooLong.selector, max + 1, max));
+        vm.prank(governance);
+        hub.setTripCooldown(max + 1);
+        vm.expectRevert();
+        vm.prank(stranger);
+        hub.setTripCooldown(1);
+        vm.expectRevert();
+        vm.prank(stranger);
+        hub.liftTripCooldown(1, true);
+    }
+
     // ── Medium: the tripping outflow survives its own pause ──
 
     function test_TrippingOutflowNeedsGovernanceApproval() public {
