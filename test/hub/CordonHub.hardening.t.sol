@@ -93,19 +93,16 @@ contract CordonHub_hardening is CordonHubTest {
         (uint40 tripCooldown, ) = hub.tripRules();
         assertEq(tripCooldown, 1 days, "rule read back");
         _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Trip);
-        vm.prank(stranger);
-        a.send(address(token), stranger, 1_000e18 + 1);
+        _overLimitBy(stranger, 1);
         uint256 readyAt = block.timestamp + DURATION + 1 days;
         assertEq(hub.tripReadyAt(1), readyAt, "ready a cooldown after the episode's end");
         vm.warp(block.timestamp + DURATION + 1 hours); // the episode is over, the bucket refilled, the key cooling
-        vm.prank(stranger);
-        a.send(address(token), stranger, 1_000e18 + 1);
+        _overLimitBy(stranger, 1);
         assertTrue(a.isScopeOpen(1), "the repeat trip was refused: the scope stays open");
         (bool voided, bool held) = a.queuedStanding(2);
         assertFalse(held || voided, "the refused trip's outflow is an ordinary queued one");
         vm.warp(readyAt + 1 days); // ready, and the bucket refilled again
-        vm.prank(stranger);
-        a.send(address(token), stranger, 1_000e18 + 1);
+        _overLimitBy(stranger, 1);
         assertFalse(a.isScopeOpen(1), "trips again once the cooldown has run");
     }
 
@@ -352,7 +349,7 @@ contract CordonHub_hardening is CordonHubTest {
     /// pauses came between, and none queued after the last closing pause is.
     function test_EveryPauseVoidsExactlyWhatWasQueuedBeforeIt() public {
         _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Queue);
-        a.send(address(token), user, 1_000e18 + 1); // id 1, queued before the first pause
+        _overLimitBy(user, 1); // id 1, queued before the first pause
         _guardianPause();
         (bool voided, ) = a.queuedStanding(1);
         assertTrue(voided, "1 voided by the first pause");
@@ -362,7 +359,7 @@ contract CordonHub_hardening is CordonHubTest {
         assertTrue(voided, "1 still voided");
         _reopenAfterCooldown();
         vm.warp(block.timestamp + 1 days); // the bucket refills
-        a.send(address(token), user, 1_000e18 + 1); // id 2, queued after both pauses
+        _overLimitBy(user, 1); // id 2, queued after both pauses
         (voided, ) = a.queuedStanding(2);
         assertFalse(voided, "2 not voided by earlier pauses");
         _guardianPauseScopes(1 << 5); // a pause that does not close the asset voids nothing
@@ -374,12 +371,18 @@ contract CordonHub_hardening is CordonHubTest {
         assertTrue(voided, "2 voided by the pause of its scope");
         _reopenAfterCooldown();
         vm.warp(block.timestamp + 1 days);
-        a.send(address(token), user, 1_000e18 + 1); // id 3
+        _overLimitBy(user, 1); // id 3
         (voided, ) = a.queuedStanding(3);
         assertFalse(voided, "3 queued after the last closing pause");
         vm.warp(block.timestamp + 1 hours);
         a.claimQueued(3);
         assertEq(token.balanceOf(user), 1_000e18 + 1, "3 paid");
+    }
+
+    /// @dev `who` sends itself `excess` more than the limit's capacity from `a`.
+    function _overLimitBy(address who, uint256 excess) private {
+        vm.prank(who);
+        a.send(address(token), who, 1_000e18 + excess);
     }
 
     function _reopenAfterCooldown() private {
@@ -507,6 +510,32 @@ contract CordonERC7265Adapter_hardening is CordonHubTest {
         vm.prank(governance);
         hub.cancelQueued(address(adapter), ids); // reverted before the fix: the refund reverts
         assertEq(adapter.refundOwed(address(protocol), adapter.NATIVE_ASSET()), 150e18, "owed");
+    }
+
+    /// @dev What a cancel owes stays claimable: refused while the protocol refuses it, paid once it accepts.
+    function test_AnOwedRefundIsClaimedOnceTheProtocolAcceptsIt() public {
+        vm.deal(address(protocol), 200e18);
+        vm.prank(address(protocol));
+        protocol.withdrawNative(150e18, address(0xA11));
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = 1;
+        vm.prank(governance);
+        hub.cancelQueued(address(adapter), ids);
+        address native = adapter.NATIVE_ASSET();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                CordonERC7265Adapter.CordonAdapterRefundFailed.selector,
+                address(protocol),
+                native,
+                150e18
+            )
+        );
+        protocol.claimRefund(native);
+        protocol.setAcceptsRefunds(true);
+        uint256 before = address(protocol).balance;
+        protocol.claimRefund(native);
+        assertEq(address(protocol).balance - before, 150e18, "refunded");
+        assertEq(adapter.refundOwed(address(protocol), native), 0, "nothing owed");
     }
 }
 
