@@ -42,12 +42,13 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     /// what a push costs (see {CordonHub-PUSH_GAS}).
     uint256 public constant MAX_LIMITED_ASSETS = 8;
 
-    /// @dev Per-asset data only read off the hot path. One slot: scope, queueDelay, listed and voidEpoch.
+    /// @dev Per-asset data only read off the hot path. One slot: scope, queueDelay, listed, voidEpoch, queuedSinceVoid.
     struct LimitMeta {
         uint8 scope; //          ─╮ the scope whose pause closes this asset's outflows
         uint32 queueDelay; //     │ seconds a queued outflow waits
         bool listed; //           │ in `limitedAssets`
-        uint64 voidEpoch; //     ─╯ the hub's pause epoch of the last pause that closed this asset's outflows
+        uint64 voidEpoch; //      │ the hub's pause epoch of a pause that closed this asset's outflows (see below)
+        bool queuedSinceVoid; // ─╯ an outflow of this asset was queued (or approved) since `voidEpoch` was written
     }
 
     /// @custom:storage-location erc7201:cordon.storage.CordonGuarded
@@ -125,8 +126,14 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         for (uint256 i = 0; i < n; ++i) {
             address asset = $.limitedAssets[i];
             bool normalOpen = _refreshLimitFlags(asset, guard, expiring, grace);
-            // A pause that closes this asset's outflows voids what was queued of it before.
-            if (newPause && !normalOpen) $.limitMeta[asset].voidEpoch = sync.pauseEpoch;
+            // A pause that closes this asset's outflows voids what was queued of it before. Only an outflow queued
+            // since the last write can change its standing, so with none the write is skipped: every outflow queued
+            // earlier is voided already, and the first closing pause after a new one still voids it.
+            LimitMeta storage meta = $.limitMeta[asset];
+            if (newPause && !normalOpen && meta.queuedSinceVoid) {
+                meta.voidEpoch = sync.pauseEpoch;
+                meta.queuedSinceVoid = false;
+            }
         }
 
         emit CordonSynced(sync.incidentId, sync.state, paused, sync.expiry);
@@ -174,8 +181,10 @@ abstract contract CordonGuardedBase is ICordonGuarded {
 
     /// @inheritdoc ICordonGuarded
     function cordonApproveQueued(uint256 id) external onlyCordonHub {
+        CordonGuardedStorage storage $ = _cordonStorage();
         QueuedOutflow storage q = _pendingQueued(id);
-        q.pauseEpoch = _cordonStorage().pauseEpoch;
+        q.pauseEpoch = $.pauseEpoch;
+        $.limitMeta[q.asset].queuedSinceVoid = true;
         emit QueuedOutflowApproved(id, q.pauseEpoch);
     }
 
@@ -482,7 +491,10 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         unchecked {
             id = ++$.queueCount; // 2^256 queued outflows cannot happen
         }
-        uint40 releaseTime = uint40(block.timestamp) + $.limitMeta[asset].queueDelay;
+        LimitMeta storage meta = $.limitMeta[asset];
+        uint40 releaseTime = uint40(block.timestamp) + meta.queueDelay;
+        // A held outflow (the one that tripped) waits for governance's approval, which marks the asset then.
+        if (!tripped && !meta.queuedSinceVoid) meta.queuedSinceVoid = true;
         $.queue[id] = QueuedOutflow({
             asset: asset,
             releaseTime: releaseTime,

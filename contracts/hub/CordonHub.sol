@@ -377,7 +377,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         _protected.push(target);
         _protectedIndex[target] = _protected.length;
         emit ProtectedContractAdded(target);
-        _syncOne(target, currentSync());
+        _syncOne(target, abi.encodeCall(ICordonGuarded.cordonSync, (currentSync())));
     }
 
     /// @inheritdoc ICordonHub
@@ -388,7 +388,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         HubSync memory release;
         release.incidentId = _incidentId;
         release.pauseEpoch = _pauseEpoch;
-        _syncOne(target, release);
+        _syncOne(target, abi.encodeCall(ICordonGuarded.cordonSync, (release)));
         delete _tripScopes[target];
         address last = _protected[_protected.length - 1];
         _protected[index - 1] = last;
@@ -739,22 +739,22 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
 
     /// @dev Pushes the current state to every protected contract; a failing push is reported, not fatal.
     function _push() private {
-        HubSync memory sync = currentSync();
+        // One encoding for every target: the state pushed is the same for all.
+        bytes memory data = abi.encodeCall(ICordonGuarded.cordonSync, (currentSync()));
         uint256 n = _protected.length;
         for (uint256 i = 0; i < n; ++i) {
-            _syncOne(_protected[i], sync);
+            _syncOne(_protected[i], data);
         }
     }
 
     /**
-     * @dev Pushes `sync` to `target` with exactly {PUSH_GAS}. A low-level call: a high-level one would revert outside
+     * @dev Sends `data` (an encoded {ICordonGuarded-cordonSync} call) to `target` with exactly {PUSH_GAS}. A low-level call: a high-level one would revert outside
      * any catch if `target` had lost its code (an EIP-7702 account whose delegation was cleared), and one broken
      * contract must never block a pause. So a failing push is recorded, not fatal; to make sure it failed on its own
      * and not because the caller chose too little gas, the push only starts with its full bound at hand. At most
      * {MAX_REASON_BYTES} of the revert data are copied, so a huge answer cannot make the transition expensive.
      */
-    function _syncOne(address target, HubSync memory sync) private {
-        bytes memory data = abi.encodeCall(ICordonGuarded.cordonSync, (sync));
+    function _syncOne(address target, bytes memory data) private {
         _requireGas(PUSH_GAS);
         bool ok;
         bytes memory reason;

@@ -162,7 +162,18 @@ contract RefundRefusingProtocol {
         MockERC20(token).transfer(address(adapter), amount);
     }
 
+    /// @dev Starts (or stops) accepting refunds, then can claim what the adapter owes it.
+    bool public acceptsRefunds;
+
+    function setAcceptsRefunds(bool on) external {
+        acceptsRefunds = on;
+    }
+
+    function claimRefund(address asset) external {
+        adapter.claimRefund(asset);
+    }
+
     receive() external payable {
-        revert RefundRefusingProtocolNoRefunds();
+        if (!acceptsRefunds) revert RefundRefusingProtocolNoRefunds();
     }
 }

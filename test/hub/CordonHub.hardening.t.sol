@@ -83,6 +83,71 @@ contract CordonHub_hardening is CordonHubTest {
         assertEq(uint256(hub.state()), uint256(HubState.Active), "ends at its own end");
     }
 
+    /// @dev A trip is not a free lever: after its episode, the same scope cannot trip again until governance's trip
+    /// cooldown has run; the over-limit outflow is then only queued, and the scope stays open.
+    function test_TripCooldownStopsARepeatTripOfTheSameScope() public {
+        vm.expectEmit(true, true, true, true, address(hub));
+        emit ICordonHub.TripCooldownChanged(1 days);
+        vm.prank(governance);
+        hub.setTripCooldown(1 days);
+        (uint40 tripCooldown, ) = hub.tripRules();
+        assertEq(tripCooldown, 1 days, "rule read back");
+        _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Trip);
+        _overLimitBy(stranger, 1);
+        uint256 readyAt = block.timestamp + DURATION + 1 days;
+        assertEq(hub.tripReadyAt(1), readyAt, "ready a cooldown after the episode's end");
+        vm.warp(block.timestamp + DURATION + 1 hours); // the episode is over, the bucket refilled, the key cooling
+        _overLimitBy(stranger, 1);
+        assertTrue(a.isScopeOpen(1), "the repeat trip was refused: the scope stays open");
+        (bool voided, bool held) = a.queuedStanding(2);
+        assertFalse(held || voided, "the refused trip's outflow is an ordinary queued one");
+        vm.warp(readyAt + 1 days); // ready, and the bucket refilled again
+        _overLimitBy(stranger, 1);
+        assertFalse(a.isScopeOpen(1), "trips again once the cooldown has run");
+    }
+
+    /// @dev The invariant trip has its own key in the same rule, and governance may lift any key early.
+    function test_InvariantTripCooldownAndGovernanceLiftsIt() public {
+        vm.prank(governance);
+        hub.setTripCooldown(1 days);
+        a.setInvariantCode(7);
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+        a.setInvariantCode(0);
+        vm.prank(governance);
+        hub.unpause(REASON); // governance ends the trip's episode early; the key stays cooling down
+        a.setInvariantCode(7);
+        uint40 readyAt = hub.tripReadyAt(hub.INVARIANT_TRIP_KEY());
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonTripCooldown.selector, 208, readyAt));
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonInvalidScopes.selector, uint256(1) << 208));
+        vm.prank(governance);
+        hub.liftTripCooldown(uint256(1) << 208, true);
+        vm.expectEmit(true, true, true, true, address(hub));
+        emit ICordonHub.TripCooldownLifted(governance, 1 << 1, true);
+        vm.prank(governance);
+        hub.liftTripCooldown(1 << 1, true);
+        assertEq(hub.tripReadyAt(208), 0, "lifted");
+        vm.prank(stranger);
+        hub.tripOnInvariant(address(a));
+        assertEq(uint256(hub.state()), uint256(HubState.Paused), "trips again at once");
+    }
+
+    function test_RevertWhen_TripCooldownTooLongOrNotGovernance() public {
+        uint40 max = uint40(hub.MAX_GUARDIAN_PAUSE_DURATION());
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonPauseDurationTooLong.selector, max + 1, max));
+        vm.prank(governance);
+        hub.setTripCooldown(max + 1);
+        vm.expectRevert();
+        vm.prank(stranger);
+        hub.setTripCooldown(1);
+        vm.expectRevert();
+        vm.prank(stranger);
+        hub.liftTripCooldown(1, true);
+    }
+
     // ── Medium: the tripping outflow survives its own pause ──
 
     function test_TrippingOutflowNeedsGovernanceApproval() public {
@@ -279,6 +344,53 @@ contract CordonHub_hardening is CordonHubTest {
         assertEq(token.balanceOf(user), 1_000e18 + 1, "paid");
     }
 
+    /// @dev A pause writes an asset's void epoch only when something was queued of it since the last write (to save
+    /// a slot write per asset per pause): every outflow queued before a closing pause is voided by it, however many
+    /// pauses came between, and none queued after the last closing pause is.
+    function test_EveryPauseVoidsExactlyWhatWasQueuedBeforeIt() public {
+        _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Queue);
+        _overLimitBy(user, 1); // id 1, queued before the first pause
+        _guardianPause();
+        (bool voided, ) = a.queuedStanding(1);
+        assertTrue(voided, "1 voided by the first pause");
+        _reopenAfterCooldown();
+        _guardianPause(); // nothing new was queued: nothing to write, 1 stays voided
+        (voided, ) = a.queuedStanding(1);
+        assertTrue(voided, "1 still voided");
+        _reopenAfterCooldown();
+        vm.warp(block.timestamp + 1 days); // the bucket refills
+        _overLimitBy(user, 1); // id 2, queued after both pauses
+        (voided, ) = a.queuedStanding(2);
+        assertFalse(voided, "2 not voided by earlier pauses");
+        _guardianPauseScopes(1 << 5); // a pause that does not close the asset voids nothing
+        (voided, ) = a.queuedStanding(2);
+        assertFalse(voided, "2 not voided by another scope's pause");
+        _reopenAfterCooldown();
+        _guardianPauseScopes(1 << 1); // the asset's own scope: 2 is voided now
+        (voided, ) = a.queuedStanding(2);
+        assertTrue(voided, "2 voided by the pause of its scope");
+        _reopenAfterCooldown();
+        vm.warp(block.timestamp + 1 days);
+        _overLimitBy(user, 1); // id 3
+        (voided, ) = a.queuedStanding(3);
+        assertFalse(voided, "3 queued after the last closing pause");
+        vm.warp(block.timestamp + 1 hours);
+        a.claimQueued(3);
+        assertEq(token.balanceOf(user), 1_000e18 + 1, "3 paid");
+    }
+
+    /// @dev `who` sends itself `excess` more than the limit's capacity from `a`.
+    function _overLimitBy(address who, uint256 excess) private {
+        vm.prank(who);
+        a.send(address(token), who, 1_000e18 + excess);
+    }
+
+    function _reopenAfterCooldown() private {
+        vm.prank(governance);
+        hub.unpause(REASON); // the protocol and every scope
+        vm.warp(block.timestamp + COOLDOWN + 1);
+    }
+
     function test_VoidedOutflowsAreClaimableInShutdown() public {
         _setLimit(address(a), address(token), 1, OutflowLimit.Policy.Queue);
         a.send(address(token), user, 1_000e18 + 1);
@@ -398,6 +510,32 @@ contract CordonERC7265Adapter_hardening is CordonHubTest {
         vm.prank(governance);
         hub.cancelQueued(address(adapter), ids); // reverted before the fix: the refund reverts
         assertEq(adapter.refundOwed(address(protocol), adapter.NATIVE_ASSET()), 150e18, "owed");
+    }
+
+    /// @dev What a cancel owes stays claimable: refused while the protocol refuses it, paid once it accepts.
+    function test_AnOwedRefundIsClaimedOnceTheProtocolAcceptsIt() public {
+        vm.deal(address(protocol), 200e18);
+        vm.prank(address(protocol));
+        protocol.withdrawNative(150e18, address(0xA11));
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = 1;
+        vm.prank(governance);
+        hub.cancelQueued(address(adapter), ids);
+        address native = adapter.NATIVE_ASSET();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                CordonERC7265Adapter.CordonAdapterRefundFailed.selector,
+                address(protocol),
+                native,
+                150e18
+            )
+        );
+        protocol.claimRefund(native);
+        protocol.setAcceptsRefunds(true);
+        uint256 before = address(protocol).balance;
+        protocol.claimRefund(native);
+        assertEq(address(protocol).balance - before, 150e18, "refunded");
+        assertEq(adapter.refundOwed(address(protocol), native), 0, "nothing owed");
     }
 }
 
