@@ -748,11 +748,12 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
     }
 
     /**
-     * @dev Sends `data` (an encoded {ICordonGuarded-cordonSync} call) to `target` with exactly {PUSH_GAS}. A low-level call: a high-level one would revert outside
-     * any catch if `target` had lost its code (an EIP-7702 account whose delegation was cleared), and one broken
-     * contract must never block a pause. So a failing push is recorded, not fatal; to make sure it failed on its own
-     * and not because the caller chose too little gas, the push only starts with its full bound at hand. At most
-     * {MAX_REASON_BYTES} of the revert data are copied, so a huge answer cannot make the transition expensive.
+     * @dev Sends `data` (an encoded {ICordonGuarded-cordonSync} call) to `target` with exactly {PUSH_GAS}. A low-level
+     * call: a high-level one would revert outside any catch if `target` had lost its code (an EIP-7702 account whose
+     * delegation was cleared), and one broken contract must never block a pause. So a failing push is recorded, not
+     * fatal; to make sure it failed on its own and not because the caller chose too little gas, the push only starts
+     * with its full bound at hand. At most {MAX_REASON_BYTES} of the revert data are copied, so a huge answer cannot
+     * make the transition expensive.
      */
     function _syncOne(address target, bytes memory data) private {
         _requireGas(PUSH_GAS);
