@@ -1,6 +1,7 @@
 /**
  * A JSON-RPC proxy on loopback that forwards to a real node and injects faults on demand: down, slow, stale (serving
- * an old head), lying (wrong block hashes and state), rate-limited (HTTP 429), garbage bodies and error envelopes.
+ * an old head), lying (wrong block hashes and state), rate-limited (HTTP 429), garbage bodies, error envelopes, logs
+ * omitted from `eth_getLogs` and any rewrite of results a test supplies.
  * Tests flip its `fault` at run time and read `calls` to see what reached it. A lying proxy given `methods` lies only
  * in those methods' answers (e.g. state reads, while it agrees on blocks and so stays in the quorum).
  *
@@ -30,7 +31,14 @@ export type Fault =
    */
   | { kind: "ahead"; by: number; lieIn?: string[] }
   /** Answers `methods` with an execution revert carrying `data` (e.g. a simulation that says "already done"). */
-  | { kind: "reverting"; methods: string[]; data: string };
+  | { kind: "reverting"; methods: string[]; data: string }
+  /**
+   * Omits logs from its `eth_getLogs` answers, everything else honest: every log, or (with `latest`) only those of
+   * the node's newest `latest` blocks, as a load-balanced provider whose nodes are slightly out of sync does.
+   */
+  | { kind: "omit-logs"; latest?: number }
+  /** Rewrites the node's result of every request with `rewrite` (for lies no fixed mode tells). */
+  | { kind: "rewrite"; rewrite: (method: string, params: unknown[], result: unknown) => unknown };
 
 interface RpcRequest {
   jsonrpc: "2.0";
@@ -236,6 +244,12 @@ export class FaultProxy {
       body: JSON.stringify(request),
     });
     const answer = (await upstream.json()) as { result?: unknown; error?: unknown; id: unknown };
+    if (fault.kind === "omit-logs" && request.method === "eth_getLogs" && Array.isArray(answer.result)) {
+      answer.result = await this.omitLogs(answer.result as { blockNumber: string }[], fault.latest);
+    }
+    if (fault.kind === "rewrite" && answer.result !== undefined) {
+      answer.result = fault.rewrite(request.method, request.params ?? [], answer.result);
+    }
     if (fault.kind === "ahead" && answer.result !== undefined && answer.result !== null) {
       answer.result = this.ahead(request, answer.result, fault.by);
       if (fault.lieIn?.includes(request.method)) answer.result = this.lie(request.method, answer.result);
@@ -249,6 +263,18 @@ export class FaultProxy {
       answer.result = this.lie(request.method, answer.result);
     }
     return answer;
+  }
+
+  /** The logs an omitting node returns: none, or none of the node's newest `latest` blocks. */
+  private async omitLogs(logs: { blockNumber: string }[], latest: number | undefined): Promise<unknown[]> {
+    if (latest === undefined) return [];
+    const response = await fetch(this.upstream, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+    });
+    const head = Number(((await response.json()) as { result: string }).result);
+    return logs.filter((log) => Number(log.blockNumber) <= head - latest);
   }
 
   /** For a node claiming to be ahead: the head it claims instead of the node's. */
