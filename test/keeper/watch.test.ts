@@ -19,81 +19,10 @@ import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
 import { TamperProxy } from "@cordon/testkit/tamper-proxy.js";
 import { hubInterface } from "@cordon/keeper/contracts/abi.js";
 import { keeperCommand, runKeeper } from "@cordon/testkit/keeper-process.js";
+import { get, keeperConfig, until } from "../support/keeper-config.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
 const ENV = { CORDON_GUARDIAN_KEY: TEST_KEYS.keeper };
-
-function keeperConfig(
-  chain: TestChain,
-  protocol: SampleProtocol,
-  dataDir: string,
-  metricsPort: number,
-  webhook?: string,
-  endpoints: { name: string; url: string }[] = chain.proxies,
-): string {
-  return `# written by the test, as a keeper would
-dataDir: ${dataDir}
-networks:
-  local:
-    chainId: 31337
-    endpoints:
-${endpoints
-  // The last endpoint speaks WebSocket: new heads by subscription, requests over the same socket.
-  .map(
-    (p, i, all) =>
-      `      - { name: ${p.name}, url: "${i === all.length - 1 ? p.url.replace("http", "ws") : p.url}", timeoutMs: 1000 }`,
-  )
-  .join("\n")}
-    pollIntervalMs: 100
-    startBlock: latest
-keys:
-  guardian: { env: CORDON_GUARDIAN_KEY }
-protocols:
-  vault:
-    network: local
-    hub: "${String(protocol.hub.target)}"
-    contracts:
-      usdc: "${String(protocol.token.target)}"
-      vault: "${String(protocol.vault.target)}"
-    detectors: [big-withdrawal, vault-invariant]
-${webhook === undefined ? "" : "    alerts: [ops]\nalerts:\n  ops: { kind: webhook, url: { env: OPS_WEBHOOK_URL }, secret: { env: OPS_WEBHOOK_SECRET } }"}
-detectors:
-  big-withdrawal:
-    kind: large-transfer
-    token: usdc
-    from: vault
-    threshold: 500e18
-    severity: critical
-    action: pause-all
-  vault-invariant:
-    kind: invariant
-    target: vault
-actions:
-  pause-all:
-    kind: pause
-    reason: drain
-    key: guardian
-metrics: { port: ${metricsPort} }
-`;
-}
-
-async function get(url: string): Promise<{ status: number; body: string }> {
-  try {
-    const response = await fetch(url);
-    return { status: response.status, body: await response.text() };
-  } catch (error) {
-    return { status: 0, body: String(error) };
-  }
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The exploit on a chain that does not mine by itself: sent, then mined in a block of its own. */
 async function exploitMinedByHand(chain: TestChain, protocol: SampleProtocol): Promise<void> {

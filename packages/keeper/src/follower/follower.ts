@@ -1,37 +1,19 @@
 /**
  * Follows one chain from a durable cursor: catches up in batched `eth_getLogs` ranges that shrink when a provider
- * refuses a range or returns more logs than a range should hold, and grow back after, detects reorgs by comparing stored block hashes with the chain, retracts the
- * findings of reorged blocks and processes the new ones. No block is skipped and none is processed twice: a range's
- * findings are stored in the same transaction that moves the cursor past it.
+ * refuses a range or returns more logs than a range should hold, and grow back after, detects reorgs by comparing
+ * stored block hashes with the hashes a quorum of endpoints serves, retracts the findings of reorged blocks and
+ * processes the new ones. No block is skipped and none is processed twice: a range's findings are stored in the same
+ * transaction that moves the cursor past it, and only once its logs are confirmed ({@link LogChecker}: agreed by a
+ * quorum of endpoints or proven by the blocks' receipts, the newest blocks checked against their headers' blooms).
  */
 import { CordonError } from "../errors.js";
 import { type BlockHead, parseHead } from "../rpc/endpoint.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import type { Finding } from "../domain/types.js";
 import type { Store, StoredBlock } from "../store/store.js";
+import { type Log, LogChecker, LogsNotConfirmedError, RangeMovedError } from "./logs.js";
 
-export interface Log {
-  address: string;
-  topics: string[];
-  data: string;
-  blockNumber: number;
-  blockHash: string;
-  transactionHash: string;
-  logIndex: number;
-}
-
-/** A JSON-RPC log object as a {@link Log}. */
-export function toLog(l: Record<string, string | string[] | boolean>): Log {
-  return {
-    address: String(l.address).toLowerCase(),
-    topics: l.topics as string[],
-    data: String(l.data),
-    blockNumber: Number(l.blockNumber),
-    blockHash: String(l.blockHash),
-    transactionHash: String(l.transactionHash),
-    logIndex: Number(l.logIndex),
-  };
-}
+export { type Log, toLog } from "./logs.js";
 
 export interface BlockRange {
   from: number;
@@ -61,6 +43,9 @@ export interface FollowerOptions {
   onRange: (range: BlockRange) => Promise<Finding[]> | Finding[];
   /** Told about a reorg after the store has rewound to `ancestor` and retracted `retracted`. */
   onReorg?: (ancestor: StoredBlock, retracted: Finding[]) => Promise<void> | void;
+  /** How many of the newest blocks have their logs checked against their headers' blooms. Default 256. */
+  bloomDepth?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
 export interface StepResult {
@@ -86,8 +71,15 @@ export class Follower {
   private successesSinceRefusal = 0;
   readonly maxRange: number;
   readonly maxLogsPerRange: number;
+  readonly logs: LogChecker;
 
   constructor(private readonly options: FollowerOptions) {
+    this.logs = new LogChecker({
+      pool: options.pool,
+      addresses: options.addresses,
+      bloomDepth: options.bloomDepth,
+      log: options.log,
+    });
     this.maxRange = options.maxRange ?? 2_000;
     this.maxLogsPerRange = options.maxLogsPerRange ?? 2_000;
     this.range = this.maxRange;
@@ -113,7 +105,7 @@ export class Follower {
     let next = (store.cursor()?.number ?? this.options.startBlock - 1) + 1;
     while (next <= target) {
       const to = Math.min(next + this.range - 1, target);
-      const fetched = await this.fetchRange(next, to);
+      const fetched = await this.fetchRange(next, to, target);
       if (fetched === undefined) continue; // range shrank, or the chain moved under us: try again
       const findings = await this.options.onRange(fetched);
       store.advance(this.blocksOf(fetched), () => {
@@ -126,25 +118,26 @@ export class Follower {
   }
 
   /**
-   * Compares the cursor's hash with the chain; on a mismatch walks back to the common ancestor and rewinds. A chain
-   * that reorganized onto a shorter branch (the agreed head `target` below the cursor, and no endpoint holding the
-   * cursor's block) is a reorg too: it is found now, not once the new branch has grown past the cursor.
+   * Compares the cursor's hash with the one a quorum serves; on a mismatch walks back to the common ancestor and
+   * rewinds. A chain that reorganized onto a shorter branch (the agreed head `target` below the cursor, and no quorum
+   * serving the cursor's block) is a reorg too: it is found now, not once the new branch has grown past the cursor.
+   * One endpoint's hash decides nothing: a lone endpoint claiming another block cannot make the follower retract.
    */
   private async checkReorg(target: number): Promise<{ ancestor: number; retracted: number } | undefined> {
-    const { store } = this.options;
+    const { store, pool } = this.options;
     const cursor = store.cursor();
     if (cursor === undefined) return undefined;
-    let current: BlockHead | undefined;
-    try {
-      current = await this.header(cursor.number);
-    } catch (error) {
-      if (cursor.number <= target) throw error;
+    const current = await pool.agreedHash(cursor.number);
+    if (current === undefined && cursor.number <= target) {
+      throw new CordonError(`no quorum of endpoints serves one hash for block ${cursor.number}, the cursor`, {
+        retryable: true,
+      });
     }
-    if (current?.hash === cursor.hash) return undefined;
+    if (current === cursor.hash.toLowerCase()) return undefined;
 
     const stored = store.blocksDownFrom(Math.min(cursor.number, target));
     for (const block of stored) {
-      if ((await this.header(block.number)).hash === block.hash) {
+      if ((await pool.agreedHash(block.number)) === block.hash.toLowerCase()) {
         const retracted = store.rewind(block);
         await this.options.onReorg?.(block, retracted);
         return { ancestor: block.number, retracted: retracted.length };
@@ -153,34 +146,38 @@ export class Follower {
     throw new ReorgTooDeepError(stored.at(-1)?.number ?? cursor.number);
   }
 
-  /** Logs of [from, to] with the header of `to`, or undefined if the range must be retried. */
-  private async fetchRange(from: number, to: number): Promise<BlockRange | undefined> {
-    const { pool, addresses } = this.options;
-    const before = await this.header(to);
-    let raw: Record<string, string | string[] | boolean>[];
+  /** Confirmed logs of [from, to] with the header of `to`, or undefined if the range must be retried. */
+  private async fetchRange(from: number, to: number, target: number): Promise<BlockRange | undefined> {
+    const { pool } = this.options;
+    const agreed = pool.agreedHead;
+    const anchor = agreed !== undefined && agreed.number === to ? agreed.hash : await pool.agreedHash(to);
+    if (anchor === undefined) {
+      throw new CordonError(`no quorum of endpoints serves one hash for block ${to}`, { retryable: true });
+    }
+    let logs: Log[];
+    let rawCount: number;
     try {
-      raw = await pool.request("eth_getLogs", [
-        { address: addresses, fromBlock: hexNumber(from), toBlock: hexNumber(to) },
-      ]);
+      ({ logs } = await this.logs.logs(from, to, anchor, target));
+      rawCount = logs.length;
     } catch (error) {
-      if (to === from) throw error;
-      // The provider refused the range: halve it, and do not grow back to this size for a while.
+      if (error instanceof RangeMovedError) return undefined; // reorg while fetching
+      if (error instanceof LogsNotConfirmedError || to === from) throw error;
+      // The providers refused the range: halve it, and do not grow back to this size for a while.
       const span = to - from + 1;
       this.ceiling = Math.min(this.ceiling, span - 1);
       this.range = Math.max(1, Math.floor(span / 2));
       this.successesSinceRefusal = 0;
       return undefined;
     }
-    const after = await this.header(to);
-    if (after.hash !== before.hash) return undefined; // reorg while fetching
-    const logs = raw.filter((l) => l.removed !== true).map(toLog);
-    if (logs.some((l) => l.blockNumber === to && l.blockHash !== after.hash)) return undefined;
+    if (logs.some((l) => l.blockNumber === to && l.blockHash !== anchor.toLowerCase())) return undefined;
+    const head = agreed !== undefined && agreed.number === to ? agreed : await this.header(to);
+    if (head.hash.toLowerCase() !== anchor.toLowerCase()) return undefined; // reorg while fetching
     // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change). Never
     // beyond the size that would hold `maxLogsPerRange` logs at this range's density.
     if (++this.successesSinceRefusal % 100 === 0) this.ceiling = this.maxRange;
-    const bySize = Math.floor(((to - from + 1) * this.maxLogsPerRange) / Math.max(1, raw.length));
+    const bySize = Math.floor(((to - from + 1) * this.maxLogsPerRange) / Math.max(1, rawCount));
     this.range = Math.max(1, Math.min(this.ceiling, this.range * 2, bySize));
-    return { from, to, head: after, logs };
+    return { from, to, head, logs };
   }
 
   /** The blocks of a range the store remembers for reorg detection: those with logs, and the last one. */

@@ -190,6 +190,34 @@ export class RpcPool {
     }
   }
 
+  /**
+   * The hash of block `number` that a quorum of the endpoints in rotation serves (lowercase), or undefined when no
+   * quorum serves one (the endpoints disagree, or too few have the block yet).
+   */
+  async agreedHash(number: number): Promise<string | undefined> {
+    const votes = new Map<string, number>();
+    let decided: string | undefined;
+    await gather(
+      this.usable().map(async (endpoint) => {
+        try {
+          const block = await endpoint.request<{ hash?: unknown } | null>("eth_getBlockByNumber", [
+            hexNumber(number),
+            false,
+          ]);
+          if (typeof block?.hash !== "string") return;
+          const hash = block.hash.toLowerCase();
+          votes.set(hash, (votes.get(hash) ?? 0) + 1);
+          if (decided === undefined && votes.get(hash)! >= this.quorum) decided = hash;
+        } catch {
+          // recorded in the endpoint's stats
+        }
+      }),
+      () => decided !== undefined,
+      0,
+    );
+    return decided;
+  }
+
   /** The health of every endpoint as of now. */
   health(): EndpointHealth[] {
     return this.endpoints.map((e) => {

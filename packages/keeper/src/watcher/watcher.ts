@@ -59,6 +59,7 @@ export class Watcher {
       ],
       startBlock: options.startBlock,
       maxRange: options.maxRange,
+      log: options.log,
       onRange: (range) => this.evaluate(range),
       onReorg: (ancestor, retracted) => {
         for (const detector of options.detectors) detector.onReorg?.(ancestor.number);
