@@ -136,6 +136,40 @@ describe("Follower log completeness against a real node", function () {
     store.close();
   });
 
+  it("gets every log when the only endpoints that answer agree on omitting them: the headers' blooms show it", async function () {
+    const { pool, store, follower, transfers, events } = await start();
+    const from = Number(await chain.node.rpc<string>("eth_blockNumber")) + 1;
+    await mint(2);
+    // a and b agree, and nobody disputes them (c is down): only the blooms of the headers say logs are missing.
+    proxies[0]!.fault = { kind: "omit-logs" };
+    proxies[1]!.fault = { kind: "omit-logs" };
+    proxies[2]!.fault = { kind: "down" };
+    await follower.step();
+    expect(transfers).to.deep.equal(await transfersOnChain(from));
+    expect(transfers).to.have.length(2);
+    expect(
+      events.some((e) => e.event === "logs-disputed"),
+      "no answers differed",
+    ).to.equal(false);
+    expect(pool.isLiar("a") && pool.isLiar("b"), "both omitters named").to.equal(true);
+    store.close();
+  });
+
+  it("leaves blocks below the bloom window to the quorum of answers", async function () {
+    const { store, follower, transfers } = await start(1);
+    const from = Number(await chain.node.rpc<string>("eth_blockNumber")) + 1;
+    await mint(2);
+    await chain.node.rpc("hardhat_mine", ["0x3"]);
+    // Outside the one-block window, two agreeing omitters are the quorum: what the bloom window is for.
+    proxies[0]!.fault = { kind: "omit-logs" };
+    proxies[1]!.fault = { kind: "omit-logs" };
+    proxies[2]!.fault = { kind: "down" };
+    await follower.step();
+    expect(transfers).to.have.length(0);
+    expect((await transfersOnChain(from)).length).to.equal(2);
+    store.close();
+  });
+
   it("never moves the cursor past logs that neither a quorum nor a proof confirms", async function () {
     const { store, follower, transfers } = await start();
     const from = Number(await chain.node.rpc<string>("eth_blockNumber")) + 1;

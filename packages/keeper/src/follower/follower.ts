@@ -7,8 +7,8 @@
  * quorum of endpoints or proven by the blocks' receipts, the newest blocks checked against their headers' blooms).
  */
 import { CordonError } from "../errors.js";
-import { type BlockHead, parseHead } from "../rpc/endpoint.js";
-import { hexNumber, type RpcPool } from "../rpc/pool.js";
+import type { BlockHead } from "../rpc/endpoint.js";
+import type { RpcPool } from "../rpc/pool.js";
 import type { Finding } from "../domain/types.js";
 import type { Store, StoredBlock } from "../store/store.js";
 import { type Log, LogChecker, LogsNotConfirmedError, RangeMovedError } from "./logs.js";
@@ -82,7 +82,8 @@ export class Follower {
     });
     this.maxRange = options.maxRange ?? 2_000;
     this.maxLogsPerRange = options.maxLogsPerRange ?? 2_000;
-    this.range = this.maxRange;
+    // Start small and double: the first range of a catch-up must not hold ten times the logs a range should.
+    this.range = Math.min(this.maxRange, 64);
     this.ceiling = this.maxRange;
   }
 
@@ -149,9 +150,9 @@ export class Follower {
   /** Confirmed logs of [from, to] with the header of `to`, or undefined if the range must be retried. */
   private async fetchRange(from: number, to: number, target: number): Promise<BlockRange | undefined> {
     const { pool } = this.options;
-    const agreed = pool.agreedHead;
-    const anchor = agreed !== undefined && agreed.number === to ? agreed.hash : await pool.agreedHash(to);
-    if (anchor === undefined) {
+    const head = pool.agreedHead?.number === to ? pool.agreedHead : await pool.agreedBlock(to);
+    const anchor = head?.hash.toLowerCase();
+    if (head === undefined || anchor === undefined) {
       throw new CordonError(`no quorum of endpoints serves one hash for block ${to}`, { retryable: true });
     }
     let logs: Log[];
@@ -169,9 +170,7 @@ export class Follower {
       this.successesSinceRefusal = 0;
       return undefined;
     }
-    if (logs.some((l) => l.blockNumber === to && l.blockHash !== anchor.toLowerCase())) return undefined;
-    const head = agreed !== undefined && agreed.number === to ? agreed : await this.header(to);
-    if (head.hash.toLowerCase() !== anchor.toLowerCase()) return undefined; // reorg while fetching
+    if (logs.some((l) => l.blockNumber === to && l.blockHash !== anchor)) return undefined; // reorg while fetching
     // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change). Never
     // beyond the size that would hold `maxLogsPerRange` logs at this range's density.
     if (++this.successesSinceRefusal % 100 === 0) this.ceiling = this.maxRange;
@@ -187,11 +186,5 @@ export class Follower {
       blocks.set(log.blockNumber, { number: log.blockNumber, hash: log.blockHash, parentHash: "" });
     blocks.set(range.to, { number: range.to, hash: range.head.hash, parentHash: range.head.parentHash });
     return [...blocks.values()].sort((a, b) => a.number - b.number);
-  }
-
-  private async header(number: number): Promise<BlockHead> {
-    const block = await this.options.pool.request("eth_getBlockByNumber", [hexNumber(number), false]);
-    if (block === null) throw new CordonError(`no endpoint has block ${number} yet`, { retryable: true });
-    return parseHead("pool", block);
   }
 }

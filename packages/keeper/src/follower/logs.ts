@@ -26,7 +26,7 @@ import { concat, encodeRlp, getBytes } from "ethers/utils";
 
 import { CordonError } from "../errors.js";
 import type { Endpoint } from "../rpc/endpoint.js";
-import { hexNumber, type RpcPool } from "../rpc/pool.js";
+import { gather, hexNumber, type RpcPool } from "../rpc/pool.js";
 
 export interface Log {
   address: string;
@@ -199,6 +199,10 @@ export class LogChecker {
     const quorum = Math.min(pool.quorum, candidates.length);
     const windowFrom = Math.max(from, target - this.bloomDepth + 1);
 
+    // Ranges in the bloom window (where an exploit in progress is) ask every endpoint, so that each one's answers are
+    // checked and a liar is named wherever it sits in the order; a catch-up range asks a quorum. Either way the round
+    // goes on once a quorum agrees, after the pool's grace for the others.
+    const asked = windowFrom <= to ? candidates : candidates.slice(0, quorum);
     const answers = new Map<string, Log[]>();
     const ask = async (endpoint: Endpoint) => {
       try {
@@ -218,7 +222,7 @@ export class LogChecker {
     const headersFrom = windowFrom <= to ? windowFrom : undefined;
     const [headers] = await Promise.all([
       headersFrom === undefined ? Promise.resolve(undefined) : this.linkedHeaders(headersFrom, to, anchor),
-      Promise.all(candidates.slice(0, quorum).map(ask)),
+      gather(asked.map(ask), () => this.agreedAnswer(answers, quorum) !== undefined, pool.graceMs),
     ]);
     if (answers.size === 0) throw this.lastError ?? new LogsNotConfirmedError(from, to, "no endpoint answered");
     report.asked = [...answers.keys()];
@@ -226,7 +230,7 @@ export class LogChecker {
     let agreed: Log[] | undefined = this.agreedAnswer(answers, quorum);
     if (agreed === undefined) {
       // They differ (or too few answered): ask everyone else too, then settle the blocks in dispute.
-      await Promise.all(candidates.slice(quorum).map(ask));
+      await Promise.all(candidates.filter((e) => !asked.includes(e)).map(ask));
       report.asked = [...answers.keys()];
       if (answers.size < quorum) {
         // Refused by the others (a range too wide for them, an error): the follower shrinks the range or retries.
@@ -314,7 +318,7 @@ export class LogChecker {
       if (proven !== undefined) {
         report.proven.push(block);
         settled.set(block, proven);
-        this.nameContradicted(block, proven, perEndpoint, report, "its receipts, proven against the header");
+        this.nameContradicted(block, proven, perEndpoint, report, "its receipts, proven against the header,");
         continue;
       }
       const groups = new Map<string, { logs: Log[]; names: string[] }>();
@@ -399,7 +403,7 @@ export class LogChecker {
       }
       report.proven.push(number);
       byBlock.set(number, proven);
-      this.nameContradicted(number, proven, perEndpoint, report, "its receipts, proven against the header");
+      this.nameContradicted(number, proven, perEndpoint, report, "its receipts, proven against the header,");
     }
     return [...byBlock.entries()].sort(([a], [b]) => a - b).flatMap(([, logs]) => logs);
   }
@@ -421,8 +425,8 @@ export class LogChecker {
       if (omitted === 0 && invented === 0) continue;
       const lie =
         omitted > 0
-          ? `omitted ${omitted} of the ${proven.length} watched logs of block ${block} from eth_getLogs (${how} holds them)`
-          : `returned ${invented} logs in block ${block} that ${how} does not hold`;
+          ? `omitted ${omitted} of the ${proven.length} watched logs of block ${block} from eth_getLogs (${how} hold them)`
+          : `returned ${invented} logs in block ${block} that ${how} do not hold`;
       this.options.pool.markLiar(name, lie);
       report.named.push({ endpoint: name, lie });
       this.options.log?.("logs-omitted", { endpoint: name, block, omitted, invented, proven: proven.length });
@@ -431,14 +435,13 @@ export class LogChecker {
 
   /**
    * Headers [from, to], linked by parent hash down from the quorum-agreed hash of `to` and each hashed here, by
-   * number; from the first endpoint that serves a chain that links. Undefined when none does (the check is skipped,
-   * and said so).
+   * number; from the first endpoint that serves a chain that links (a proven liar is asked last: what it serves is
+   * checked like anything else). Undefined when none does (the check is skipped, and said so).
    */
   private async linkedHeaders(from: number, to: number, anchor: string): Promise<Map<number, RpcHeader> | undefined> {
     const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
     const refused: string[] = [];
     for (const endpoint of this.candidates(to)) {
-      if (this.options.pool.isLiar(endpoint.name)) continue;
       let headers: (RpcHeader | null)[];
       try {
         headers = await limited(numbers, 16, (n) =>
@@ -477,12 +480,11 @@ export class LogChecker {
 
   /**
    * The watched logs of one block from its receipts, when the receipts an endpoint serves rebuild the header's
-   * `receiptsRoot`; undefined when no endpoint's do.
+   * `receiptsRoot`; undefined when no endpoint's do. A proven liar is asked too, last: its receipts prove or fail.
    */
   private async proveBlock(header: RpcHeader): Promise<Log[] | undefined> {
     const number = Number(header.number);
     for (const endpoint of this.candidates(number)) {
-      if (this.options.pool.isLiar(endpoint.name)) continue;
       let receipts: Record<string, unknown>[];
       try {
         receipts = await this.receiptsOf(endpoint, header);

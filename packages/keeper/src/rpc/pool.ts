@@ -191,31 +191,37 @@ export class RpcPool {
   }
 
   /**
-   * The hash of block `number` that a quorum of the endpoints in rotation serves (lowercase), or undefined when no
+   * Block `number` as a quorum of the endpoints in rotation serves it (its hash lowercase), or undefined when no
    * quorum serves one (the endpoints disagree, or too few have the block yet).
    */
-  async agreedHash(number: number): Promise<string | undefined> {
-    const votes = new Map<string, number>();
-    let decided: string | undefined;
+  async agreedBlock(number: number): Promise<BlockHead | undefined> {
+    const votes = new Map<string, { head: BlockHead; count: number }>();
+    let decided: BlockHead | undefined;
     await gather(
       this.usable().map(async (endpoint) => {
+        let head: BlockHead;
         try {
-          const block = await endpoint.request<{ hash?: unknown } | null>("eth_getBlockByNumber", [
-            hexNumber(number),
-            false,
-          ]);
-          if (typeof block?.hash !== "string") return;
-          const hash = block.hash.toLowerCase();
-          votes.set(hash, (votes.get(hash) ?? 0) + 1);
-          if (decided === undefined && votes.get(hash)! >= this.quorum) decided = hash;
+          const block = await endpoint.request("eth_getBlockByNumber", [hexNumber(number), false]);
+          if (block === null) return;
+          head = parseHead(endpoint.name, block);
         } catch {
-          // recorded in the endpoint's stats
+          return; // recorded in the endpoint's stats
         }
+        const hash = head.hash.toLowerCase();
+        const vote = votes.get(hash) ?? { head: { ...head, hash }, count: 0 };
+        vote.count += 1;
+        votes.set(hash, vote);
+        if (decided === undefined && vote.count >= this.quorum) decided = vote.head;
       }),
       () => decided !== undefined,
       0,
     );
     return decided;
+  }
+
+  /** The hash of block `number` a quorum serves ({@link agreedBlock}), lowercase. */
+  async agreedHash(number: number): Promise<string | undefined> {
+    return (await this.agreedBlock(number))?.hash;
   }
 
   /** The health of every endpoint as of now. */
@@ -377,7 +383,7 @@ export class RpcPool {
  * Waits for `tasks` (which never reject) until all are done, or until `enough()` has held for `graceMs`: a slow
  * endpoint costs a round the grace, not its timeout. The tasks left running still finish and record their results.
  */
-async function gather(tasks: Promise<void>[], enough: () => boolean, graceMs: number): Promise<void> {
+export async function gather(tasks: Promise<void>[], enough: () => boolean, graceMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let release!: () => void;
   const early = new Promise<void>((resolve) => (release = resolve));
