@@ -5,6 +5,7 @@
  */
 import { parseUnits } from "ethers";
 
+import { hubInterface } from "@cordon/keeper/contracts/abi.js";
 import type { TestChain } from "@cordon/testkit/chain.js";
 
 export interface FaultContext {
@@ -35,6 +36,15 @@ const onPrimary =
       chain.proxies[0]!.fault = { kind: "none" };
     };
   };
+
+const CURRENT_SYNC = hubInterface.getFunction("currentSync")!.selector;
+
+/** A hub `currentSync()` answer rewritten to say the hub is paused (everything else as the node said). */
+function claimPaused(method: string, params: unknown[], result: unknown): unknown {
+  if (method !== "eth_call" || !String((params[0] as { data?: unknown })?.data).startsWith(CURRENT_SYNC)) return result;
+  const [sync] = hubInterface.decodeFunctionResult("currentSync", String(result));
+  return hubInterface.encodeFunctionResult("currentSync", [[1n, ...Array.from(sync as unknown[]).slice(1)]]);
+}
 
 export const FAULTS: DrillFault[] = [
   { name: "none", description: "every endpoint healthy" },
@@ -67,6 +77,35 @@ export const FAULTS: DrillFault[] = [
     },
   },
   { name: "reorg-3", description: "the exploit's blocks reorganized out 3 deep, the exploit re-mined", reorgDepth: 3 },
+  {
+    name: "log-omission",
+    description: "the primary endpoint omits the logs of the newest 2 blocks from eth_getLogs, everything else honest",
+    apply: onPrimary(() => ({ kind: "omit-logs", latest: 2 })),
+  },
+  {
+    name: "simulation-lie",
+    description: "the primary endpoint's eth_estimateGas says every call reverts as if the hub were already paused",
+    apply: onPrimary(() => ({
+      kind: "reverting",
+      methods: ["eth_estimateGas"],
+      data: hubInterface.encodeErrorResult("CordonInvalidTransition", [1, 1]),
+    })),
+  },
+  {
+    name: "ahead-liar",
+    description: "the primary endpoint claims a head 5 blocks above the others and lies in its state reads",
+    apply: onPrimary(() => ({ kind: "ahead", by: 5, lieIn: ["eth_call", "eth_getBalance", "eth_getStorageAt"] })),
+  },
+  {
+    name: "false-paused",
+    description: "two endpoints agree the hub is paused when it is not (honest headers and proofs)",
+    apply: async ({ chain }) => {
+      for (const proxy of chain.proxies.slice(0, 2)) proxy.fault = { kind: "rewrite", rewrite: claimPaused };
+      return async () => {
+        for (const proxy of chain.proxies.slice(0, 2)) proxy.fault = { kind: "none" };
+      };
+    },
+  },
   {
     name: "watcher-crash",
     description: "the keeper process killed with SIGKILL right after detection, then restarted",

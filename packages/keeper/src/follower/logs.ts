@@ -4,13 +4,15 @@
  * log-based detector, and the follower would move its cursor past the range for good. So the logs of every range are
  * either agreed by a quorum of endpoints or proven:
  *
- * 1. A quorum of endpoints (those that have the range's last block) is asked for the range's logs at the same time;
- *    identical answers are agreed. Answers that differ are settled block by block: each block in dispute is proven
- *    (3), or, when it cannot be, the answer a quorum of all endpoints gives wins.
- * 2. The newest blocks (`bloomDepth` below the agreed head, where an exploit in progress is) are also checked against
- *    their headers, linked by parent hash to the quorum-agreed header of the range's last block and hashed here: every
- *    log must be in its block (hash) and in the block's `logsBloom` (address and topics), and a block whose bloom holds
- *    a watched address with no log of it is proven (3). A quorum of endpoints that omit together is caught there.
+ * 1. The endpoints that have the range's last block are asked for its logs at the same time (a quorum of them for a
+ *    range below the bloom window, all of them inside it, so that each one's answers are checked); identical answers
+ *    from a quorum are agreed. Answers that differ are settled block by block: each block in dispute is proven (3),
+ *    or, when it cannot be, the answer a quorum of all endpoints gives wins.
+ * 2. The newest blocks (`bloomDepth` below the agreed head, where an exploit in progress is; every block of the range
+ *    when fewer endpoints than a quorum have it) are also checked against their headers, linked by parent hash to
+ *    the quorum-agreed header of the range's last block and hashed here: every log must be in its block (hash) and in
+ *    the block's `logsBloom` (address and topics), and a block whose bloom holds a watched address with no log of it
+ *    is proven (3). A quorum of endpoints that omit together is caught there.
  * 3. A block is proven by its receipts: fetched from any endpoint, encoded and rebuilt into the receipts trie here,
  *    whose root must be the header's `receiptsRoot`. Its logs of the watched addresses are then the block's logs,
  *    whatever the endpoints said, and each endpoint whose answer differs is named as a liar ({@link RpcPool.markLiar}:
@@ -197,7 +199,8 @@ export class LogChecker {
     const candidates = this.candidates(to);
     if (candidates.length === 0) throw new LogsNotConfirmedError(from, to, `no endpoint in rotation has block ${to}`);
     const quorum = Math.min(pool.quorum, candidates.length);
-    const windowFrom = Math.max(from, target - this.bloomDepth + 1);
+    // Fewer endpoints have the range than a quorum: their answers are checked against the headers of every block.
+    const windowFrom = candidates.length < pool.quorum ? from : Math.max(from, target - this.bloomDepth + 1);
 
     // Ranges in the bloom window (where an exploit in progress is) ask every endpoint, so that each one's answers are
     // checked and a liar is named wherever it sits in the order; a catch-up range asks a quorum. Either way the round

@@ -52,6 +52,12 @@ export interface BroadcastResult {
 const ACCEPTED_ANYWAY = /already known|known transaction|already imported|transaction already exists/i;
 
 /**
+ * The keeper's rule: no decision to act, to skip or to stop looking rests on one endpoint's answer. A read that
+ * decides is agreed by a quorum of endpoints ({@link RpcPool.quorumRead}, {@link RpcPool.agreedBlock}, the agreed
+ * head of {@link RpcPool.refresh}) or proven (src/proof: a verified call against a quorum's header; the follower's
+ * logs against their blocks' receipts and blooms, src/follower/logs.ts). {@link RpcPool.request} (one endpoint, the
+ * best) is for what a wrong answer cannot turn into a decision: fees, a nonce hint, data that is then checked.
+ *
  * Several endpoints for one chain, scored continuously on head freshness against their peers, latency and errors.
  * A node that lags, reports a different hash for the same block, or lies about state is taken out of rotation and
  * comes back when it agrees again. Critical reads go through {@link RpcPool.quorumRead}; transactions are broadcast to
