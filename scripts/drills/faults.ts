@@ -79,8 +79,16 @@ export const FAULTS: DrillFault[] = [
   { name: "reorg-3", description: "the exploit's blocks reorganized out 3 deep, the exploit re-mined", reorgDepth: 3 },
   {
     name: "log-omission",
-    description: "the primary endpoint omits the logs of the newest 2 blocks from eth_getLogs, everything else honest",
-    apply: onPrimary(() => ({ kind: "omit-logs", latest: 2 })),
+    description:
+      "the primary endpoint omits the logs of the newest 2 blocks from eth_getLogs, everything else honest; it is the fastest (the others 40 ms slower)",
+    apply: async ({ chain }) => {
+      const [primary, ...backups] = chain.proxies;
+      primary!.fault = { kind: "omit-logs", latest: 2 };
+      for (const backup of backups) backup.fault = { kind: "slow", delayMs: 40 };
+      return async () => {
+        for (const proxy of chain.proxies) proxy.fault = { kind: "none" };
+      };
+    },
   },
   {
     name: "simulation-lie",

@@ -44,6 +44,7 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
   async function pausesWithin1Block(
     fault: Fault,
     detectors?: string[],
+    backups: Fault = { kind: "none" },
   ): Promise<{ logs: Record<string, unknown>[]; metrics: string }> {
     const protocol = await deploySampleProtocol(chain);
     const port = await freePort();
@@ -58,6 +59,7 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
     try {
       await keeper.waitFor((l) => l.event === "network-ready");
       chain.proxies[0]!.fault = fault;
+      for (const backup of chain.proxies.slice(1)) backup.fault = backups;
       const exploitBlock = await protocol.exploit();
       const action = await keeper.waitFor((l) => l.event === "action" && l.status !== "skipped", 30_000);
       expect(action.status, JSON.stringify(action)).to.equal("mined");
@@ -89,7 +91,11 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
 
   it("log omission: pauses on a log-based finding when the primary omits the logs of the newest blocks", async function () {
     // Only the large-withdrawal detector (it reads logs): the vault's invariant would catch the drain by state.
-    const { logs, metrics } = await pausesWithin1Block({ kind: "omit-logs", latest: 1 }, ["big-withdrawal"]);
+    // The others are 40 ms slower, so that the omitting endpoint is the one a single-endpoint read would prefer.
+    const { logs, metrics } = await pausesWithin1Block({ kind: "omit-logs", latest: 1 }, ["big-withdrawal"], {
+      kind: "slow",
+      delayMs: 40,
+    });
     const named = logs.filter(
       (l) => (l.event === "logs-omitted" || l.event === "logs-outvoted") && l.endpoint === "primary",
     );
