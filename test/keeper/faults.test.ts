@@ -16,6 +16,7 @@ import { Store } from "@cordon/keeper/store/store.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import type { Fault } from "@cordon/testkit/fault-proxy.js";
 import { freePort } from "@cordon/testkit/hardhat-node.js";
+import { HttpReceiver } from "@cordon/testkit/http-receiver.js";
 import { runKeeper } from "@cordon/testkit/keeper-process.js";
 import { get, keeperConfig, until } from "../support/keeper-config.js";
 import { deploySampleProtocol } from "../support/protocol.js";
@@ -49,13 +50,15 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
     const protocol = await deploySampleProtocol(chain);
     const port = await freePort();
     const file = path.join(dir, "keeper.yml");
-    writeFileSync(
-      file,
-      keeperConfig(chain, protocol, path.join(dir, "data"), port, undefined, chain.proxies, detectors),
-    );
+    const receiver = await new HttpReceiver().start();
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), port, "ops", chain.proxies, detectors));
     await chain.node.rpc("evm_setAutomine", [false]);
     await chain.node.rpc("evm_setIntervalMining", [1000]);
-    const keeper = runKeeper(["--config", file], ENV);
+    const keeper = runKeeper(["--config", file], {
+      ...ENV,
+      OPS_WEBHOOK_URL: receiver.url("/cordon"),
+      OPS_WEBHOOK_SECRET: "test-webhook-secret",
+    });
     try {
       await keeper.waitFor((l) => l.event === "network-ready");
       chain.proxies[0]!.fault = fault;
@@ -72,6 +75,12 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
         (m) => /cordon_actions_total\{network="local",status="mined"\} 1/.test(m.body),
         5_000,
       );
+      const alerted = await until(
+        async () => receiver.received.filter((r) => r.body.includes("Cordon paused vault")),
+        (r) => r.length > 0,
+        10_000,
+      );
+      expect(alerted, "one alert about the pause").to.have.length(1);
       keeper.child.kill("SIGTERM");
       expect(await keeper.exited, keeper.text()).to.equal(0);
       const store = new Store(path.join(dir, "data", "local.db"), 31337);
@@ -80,12 +89,16 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
         expect(incidents, "one incident for one exploit").to.have.length(1);
         expect(incidents[0]!.actionStatus).to.equal("mined");
         expect(incidents[0]!.firstBlock).to.equal(exploitBlock);
+        expect(incidents[0]!.detector, "the finding that opened it").to.match(
+          /^vault\/(big-withdrawal|vault-invariant)$/,
+        );
       } finally {
         store.close();
       }
       return { logs: keeper.logs, metrics: metrics.body };
     } finally {
       keeper.child.kill("SIGKILL");
+      await receiver.stop();
     }
   }
 
@@ -101,13 +114,23 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
     );
     expect(named.length, "the omitting endpoint named in the log").to.be.at.least(1);
     expect(metrics).to.match(/cordon_endpoint_status\{network="local",endpoint="primary",status="diverging"\} 1/);
+    expect(metrics).to.match(/cordon_endpoint_disputes\{network="local",endpoint="primary"\} [1-9]/);
+    expect(metrics).to.match(/cordon_endpoint_disputes\{network="local",endpoint="backup-1"\} 0/);
   });
 
   it("simulation lie: pauses when the primary's eth_estimateGas says the hub is already paused", async function () {
     const alreadyPaused = hubInterface.encodeErrorResult("CordonInvalidTransition", [1, 1]);
-    const { logs } = await pausesWithin1Block({ kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused });
+    // The others are 40 ms slower: the lying endpoint is the one asked to simulate.
+    const { logs, metrics } = await pausesWithin1Block(
+      { kind: "reverting", methods: ["eth_estimateGas"], data: alreadyPaused },
+      undefined,
+      { kind: "slow", delayMs: 40 },
+    );
     const first = logs.find((l) => l.event === "action");
     expect(first?.status, "the first action is the pause, not a skip").to.equal("mined");
+    const disputed = logs.find((l) => l.event === "responder-simulation-disputed");
+    expect(disputed?.endpoints, "the lying simulation named in the log").to.deep.equal(["primary"]);
+    expect(metrics).to.match(/cordon_endpoint_disputes\{network="local",endpoint="primary"\} [1-9]/);
   });
 
   it("ahead liar: pauses when the primary claims a head 5 blocks above the others and lies in its state reads", async function () {

@@ -345,6 +345,7 @@ export class LogChecker {
         for (const name of group.names) {
           const lie = `answered eth_getLogs for block ${block} with ${group.logs.length} logs, a quorum with ${best.logs.length}`;
           this.options.pool.exclude(name, lie);
+          this.options.pool.dispute(name, lie);
           report.named.push({ endpoint: name, lie });
           this.options.log?.("logs-outvoted", {
             endpoint: name,

@@ -22,6 +22,12 @@ export class KeeperMetrics {
     labelNames: ["network", "endpoint", "status"] as const,
     registers: [this.registry],
   });
+  readonly endpointDisputes = new Gauge({
+    name: "cordon_endpoint_disputes",
+    help: "Answers of an endpoint that a quorum or a proof contradicted in this run (omitted logs, a false simulation, an outvoted read)",
+    labelNames: ["network", "endpoint"] as const,
+    registers: [this.registry],
+  });
   readonly endpointLatency = new Gauge({
     name: "cordon_endpoint_latency_seconds",
     help: "Moving average latency of an endpoint's successful requests",
@@ -106,6 +112,7 @@ export class KeeperMetrics {
         this.endpointStatus.set({ network, endpoint: e.name, status }, e.status === status ? 1 : 0);
       }
       this.endpointLatency.set({ network, endpoint: e.name }, e.latencyMs / 1000);
+      this.endpointDisputes.set({ network, endpoint: e.name }, e.disputes);
     }
   }
 }

@@ -321,6 +321,11 @@ export class Responder {
     }
     if (saying.length >= pool.quorum && hubAgrees) return undefined;
     const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
+    // The others simulated the action fine: the endpoints that said "nothing to do" are scored (not taken out of
+    // rotation: a simulation is not pinned to a block, and a node one block ahead may honestly see the hub paused).
+    if (estimates.length > 0) {
+      for (const name of saying) pool.dispute(name, `simulated ${firstReason} (nothing to do) where a quorum did not`);
+    }
     this.log("simulation-disputed", {
       why: `${saying.join(", ")} simulated ${firstReason} (nothing to do), which a quorum does not confirm: acting anyway`,
       endpoints: saying,

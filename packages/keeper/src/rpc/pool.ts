@@ -34,6 +34,10 @@ export interface EndpointHealth {
   lag: number | undefined;
   latencyMs: number;
   recentErrors: number;
+  /** Answers of this endpoint that a quorum or a proof contradicted in this run ({@link RpcPool.dispute}). */
+  disputes: number;
+  /** The last of them, in words. */
+  lastDispute: string | undefined;
 }
 
 export interface QuorumResult<T> {
@@ -75,6 +79,7 @@ export class RpcPool {
   agreedHead: BlockHead | undefined;
   private readonly diverging = new Map<string, string>();
   private readonly liars = new Map<string, string>();
+  private readonly disputes = new Map<string, { count: number; last: string }>();
 
   constructor(config: PoolConfig) {
     if (config.endpoints.length === 0) throw new CordonError("an RPC pool needs at least one endpoint");
@@ -107,6 +112,19 @@ export class RpcPool {
    */
   markLiar(name: string, lie: string): void {
     if (!this.liars.has(name)) this.liars.set(name, lie);
+    this.dispute(name, lie);
+  }
+
+  /**
+   * Scores an answer of `name` that a quorum or a proof contradicted (`what`, in words): an omitted log, a simulation
+   * that said there was nothing to do, a state read outvoted. Counted for the run (`disputes` in {@link health},
+   * `cordon_endpoint_disputes` in the metrics), whether or not it also takes the endpoint out of rotation.
+   */
+  dispute(name: string, what: string): void {
+    const entry = this.disputes.get(name) ?? { count: 0, last: what };
+    entry.count += 1;
+    entry.last = what;
+    this.disputes.set(name, entry);
   }
 
   /** Whether `name` was proven to lie in this run ({@link markLiar}). */
@@ -244,6 +262,8 @@ export class RpcPool {
         lag,
         latencyMs: Math.round(e.stats.latencyMs),
         recentErrors: e.stats.recentErrors,
+        disputes: this.disputes.get(e.name)?.count ?? 0,
+        lastDispute: this.disputes.get(e.name)?.last,
       };
     });
   }
@@ -354,6 +374,7 @@ export class RpcPool {
     const disagreed = sorted.slice(1).flatMap((g) => g.endpoints);
     for (const name of disagreed) {
       this.diverging.set(name, `answered ${method} differently from a quorum`);
+      this.dispute(name, `answered ${method} differently from a quorum`);
     }
     return { result: best.result, agreed: best.endpoints, disagreed, failed };
   }
