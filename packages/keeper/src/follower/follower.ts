@@ -36,7 +36,7 @@ export interface FollowerOptions {
   /**
    * How many logs a range should return at most: after a denser range, the next is sized to this many at the same
    * density. It keeps each response (and the memory it takes) small, and under the result limits many providers
-   * have (often 10,000 logs). Default 2,000.
+   * have (often 10,000 logs). Default 1,000 (each range is asked of a quorum: its answers are compared).
    */
   maxLogsPerRange?: number;
   /** Turns a range into findings; they are stored atomically with the cursor move. */
@@ -81,7 +81,7 @@ export class Follower {
       log: options.log,
     });
     this.maxRange = options.maxRange ?? 2_000;
-    this.maxLogsPerRange = options.maxLogsPerRange ?? 2_000;
+    this.maxLogsPerRange = options.maxLogsPerRange ?? 1_000;
     // Start small and double: the first range of a catch-up must not hold ten times the logs a range should.
     this.range = Math.min(this.maxRange, 64);
     this.ceiling = this.maxRange;
@@ -150,11 +150,15 @@ export class Follower {
   /** Confirmed logs of [from, to] with the header of `to`, or undefined if the range must be retried. */
   private async fetchRange(from: number, to: number, target: number): Promise<BlockRange | undefined> {
     const { pool } = this.options;
-    const head = pool.agreedHead?.number === to ? pool.agreedHead : await pool.agreedBlock(to);
-    const anchor = head?.hash.toLowerCase();
-    if (head === undefined || anchor === undefined) {
-      throw new CordonError(`no quorum of endpoints serves one hash for block ${to}`, { retryable: true });
-    }
+    // The hash of `to` a quorum serves is asked for alongside the logs (a catch-up waits for neither before the other).
+    const agreed = pool.agreedHead?.number === to ? Promise.resolve(pool.agreedHead) : pool.agreedBlock(to);
+    const anchor = agreed.then((head) => {
+      if (head === undefined) {
+        throw new LogsNotConfirmedError(from, to, `no quorum of endpoints serves one hash for block ${to}`);
+      }
+      return head.hash.toLowerCase();
+    });
+    anchor.catch(() => {}); // awaited in the log check, which throws it
     let logs: Log[];
     let rawCount: number;
     try {
@@ -170,7 +174,9 @@ export class Follower {
       this.successesSinceRefusal = 0;
       return undefined;
     }
-    if (logs.some((l) => l.blockNumber === to && l.blockHash !== anchor)) return undefined; // reorg while fetching
+    const head = (await agreed)!;
+    const hash = head.hash.toLowerCase();
+    if (logs.some((l) => l.blockNumber === to && l.blockHash !== hash)) return undefined; // reorg while fetching
     // Grow back towards the largest size not refused; every 100 ranges, probe above it again (limits change). Never
     // beyond the size that would hold `maxLogsPerRange` logs at this range's density.
     if (++this.successesSinceRefusal % 100 === 0) this.ceiling = this.maxRange;

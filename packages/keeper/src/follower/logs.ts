@@ -21,8 +21,6 @@
  * When none of these confirms a range, the range is not confirmed: {@link LogsNotConfirmedError} is thrown (retryable)
  * and the cursor stays before it.
  */
-import { createHash } from "node:crypto";
-
 import { keccak256 } from "ethers/crypto";
 import { concat, encodeRlp, getBytes } from "ethers/utils";
 
@@ -152,11 +150,60 @@ export function bloomMayHold(bloom: Uint8Array, item: string): boolean {
 
 const logKey = (l: Log) =>
   `${l.blockHash}:${l.logIndex}:${l.address}:${l.topics.join(",")}:${l.data}:${l.transactionHash}`;
-/** A digest of an answer (its logs in order): answers agree when their digests do. */
-function answerKey(logs: Log[]): string {
-  const hash = createHash("sha256");
-  for (const log of logs) hash.update(logKey(log)).update("|");
-  return hash.digest("hex");
+/** A key of one block's logs in one answer, to group the answers that agree on the block. */
+const answerKey = (logs: Log[]) => logs.map(logKey).join("|");
+
+/** Whether two answers hold the same logs in the same order (no copy, no hashing: a catch-up compares many). */
+function sameLogs(a: Log[], b: Log[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.blockHash !== y.blockHash ||
+      x.logIndex !== y.logIndex ||
+      x.address !== y.address ||
+      x.data !== y.data ||
+      x.transactionHash !== y.transactionHash ||
+      x.topics.length !== y.topics.length ||
+      x.topics.some((t, k) => t !== y.topics[k])
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether a raw `eth_getLogs` result, in the order it came, holds exactly the logs `held` (no copy is made). */
+function sameAsRaw(held: Log[], raw: Record<string, unknown>[]): boolean {
+  let i = 0;
+  for (const r of raw) {
+    if (r.removed === true) continue;
+    const x = held[i++];
+    const topics = r.topics as string[];
+    if (
+      x === undefined ||
+      Number(r.logIndex) !== x.logIndex ||
+      Number(r.blockNumber) !== x.blockNumber ||
+      String(r.blockHash).toLowerCase() !== x.blockHash ||
+      String(r.address).toLowerCase() !== x.address ||
+      String(r.data) !== x.data ||
+      String(r.transactionHash).toLowerCase() !== x.transactionHash ||
+      topics.length !== x.topics.length ||
+      topics.some((t, k) => t.toLowerCase() !== x.topics[k])
+    ) {
+      return false;
+    }
+  }
+  return i === held.length;
+}
+
+/** The logs every answer holds, when at least `quorum` answered and all agree. */
+function agreedLogs(answers: Map<string, Log[]>, quorum: number): Log[] | undefined {
+  if (answers.size < quorum) return undefined;
+  const [first, ...rest] = answers.values();
+  return rest.every((other) => sameLogs(first!, other)) ? first : undefined;
 }
 
 /** Runs `tasks` with at most `limit` at a time; results in order. */
@@ -185,13 +232,14 @@ export class LogChecker {
   }
 
   /**
-   * The logs of the watched addresses in [from, to], confirmed, in chain order. `anchor` is the hash of block `to`
+   * The logs of the watched addresses in [from, to], confirmed, in chain order. `anchor` is (or resolves to) the hash
+   * of block `to`
    * that a quorum agrees on; `target` the agreed head (the bloom window ends there).
    */
   async logs(
     from: number,
     to: number,
-    anchor: string,
+    anchor: string | Promise<string>,
     target: number,
   ): Promise<{ logs: Log[]; report: LogCheckReport }> {
     const { pool } = this.options;
@@ -212,9 +260,16 @@ export class LogChecker {
         const raw = await endpoint.request<Record<string, unknown>[]>("eth_getLogs", [
           { address: this.addresses, fromBlock: hexNumber(from), toBlock: hexNumber(to) },
         ]);
+        // An answer equal to one already held is kept as that one, compared as it came: a range's logs are built and
+        // held once, not once per endpoint.
+        const same = [...answers.values()].find((other) => sameAsRaw(other, raw));
+        if (same !== undefined) {
+          answers.set(endpoint.name, same);
+          return;
+        }
         const logs = raw.filter((l) => l.removed !== true).map(toLog);
         logs.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
-        answers.set(endpoint.name, logs);
+        answers.set(endpoint.name, [...answers.values()].find((other) => sameLogs(other, logs)) ?? logs);
       } catch (error) {
         // A refused range (too wide, too many results) is the follower's to shrink: rethrown when nobody answered.
         answers.delete(endpoint.name);
@@ -224,13 +279,19 @@ export class LogChecker {
     this.lastError = undefined;
     const headersFrom = windowFrom <= to ? windowFrom : undefined;
     const [headers] = await Promise.all([
-      headersFrom === undefined ? Promise.resolve(undefined) : this.linkedHeaders(headersFrom, to, anchor),
-      gather(asked.map(ask), () => this.agreedAnswer(answers, quorum) !== undefined, pool.graceMs),
+      headersFrom === undefined
+        ? Promise.resolve(undefined)
+        : Promise.resolve(anchor).then((hash) => this.linkedHeaders(headersFrom, to, hash)),
+      windowFrom <= to
+        ? gather(asked.map(ask), () => agreedLogs(answers, quorum) !== undefined, pool.graceMs)
+        : // A catch-up asks one endpoint after another: one range's answer in memory at a time.
+          asked.reduce((done, e) => done.then(() => ask(e)), Promise.resolve()),
     ]);
     if (answers.size === 0) throw this.lastError ?? new LogsNotConfirmedError(from, to, "no endpoint answered");
     report.asked = [...answers.keys()];
+    const anchorHash = (await anchor).toLowerCase();
 
-    let agreed: Log[] | undefined = this.agreedAnswer(answers, quorum);
+    let agreed = agreedLogs(answers, quorum);
     if (agreed === undefined) {
       // They differ (or too few answered): ask everyone else too, then settle the blocks in dispute.
       await Promise.all(candidates.filter((e) => !asked.includes(e)).map(ask));
@@ -239,12 +300,12 @@ export class LogChecker {
         // Refused by the others (a range too wide for them, an error): the follower shrinks the range or retries.
         throw this.lastError ?? new LogsNotConfirmedError(from, to, `only ${answers.size} endpoints answered`);
       }
-      agreed = this.agreedAnswer(answers, quorum);
+      agreed = agreedLogs(answers, quorum);
       if (agreed === undefined) {
         // Answers that differ because the chain moved under them are a reorg, not a lie: nobody is named.
         const now = await pool.agreedHash(to);
-        if (now !== anchor.toLowerCase()) throw new RangeMovedError(to);
-        agreed = await this.settle(from, to, anchor, answers, quorum, headers, report);
+        if (now !== anchorHash) throw new RangeMovedError(to);
+        agreed = await this.settle(from, to, anchorHash, answers, quorum, headers, report);
       }
     }
 
@@ -268,13 +329,6 @@ export class LogChecker {
       .filter((e) => !["down", "rate-limited"].includes(health.get(e.name) ?? ""));
     const rank = (e: Endpoint) => (pool.isLiar(e.name) ? 2 : preferred.includes(e) ? 0 : 1);
     return usable.sort((a, b) => rank(a) - rank(b) || preferred.indexOf(a) - preferred.indexOf(b));
-  }
-
-  /** The answer at least `quorum` endpoints gave, if all answers agree on it. */
-  private agreedAnswer(answers: Map<string, Log[]>, quorum: number): Log[] | undefined {
-    if (answers.size < quorum) return undefined;
-    const keys = new Set([...answers.values()].map(answerKey));
-    return keys.size === 1 ? [...answers.values()][0] : undefined;
   }
 
   /**
