@@ -399,4 +399,33 @@ describe("Responder against a real node", function () {
     expect(why).to.match(/skipped .*invariants held/);
     expect(store.outboxEntry(skipped.key)?.note ?? "").to.not.match(/reorg/);
   });
+
+  it("pauses after a trip although the trip paused the hub (afterTrip), once: the guardian pause moves the episode's end", async function () {
+    const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
+    await send(hub, "addProtected", mock.target);
+    await send(mock, "setInvariantCode", 2);
+    const outsider = await chain.wallet(OUTSIDER_KEY);
+    await send(hub.connect(outsider) as Contract, "tripOnInvariant", mock.target); // anyone's trip
+    const tripped = await hub.getFunction("currentSync")();
+    expect(BigInt(tripped.state)).to.equal(1n);
+    expect(
+      await responder().respond(PAUSE, "critical", "a plain finding"),
+      "a plain pause: the hub is paused",
+    ).to.include({
+      status: "skipped",
+    });
+
+    await node.rpc("evm_increaseTime", [600]); // the keeper's pause comes later than the trip
+    const afterTrip = { ...PAUSE, afterTrip: { expiry: Number(tripped.expiry) } };
+    const r = responder();
+    const paused = await r.respond(afterTrip, "critical", "the hub tripped");
+    expect(paused.status, paused.note).to.equal("mined");
+    const sync = await hub.getFunction("currentSync")();
+    expect(Number(sync.expiry), "the guardian pause's own full duration").to.be.greaterThan(Number(tripped.expiry));
+    expect(await keeperNonce()).to.equal(1);
+
+    const again = await r.respond(afterTrip, "critical", "the same trip, seen again");
+    expect(again.status, "a pause since the trip holds the hub").to.equal("skipped");
+    expect(await keeperNonce()).to.equal(1);
+  });
 });

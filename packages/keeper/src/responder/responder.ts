@@ -9,7 +9,7 @@ import { Transaction } from "ethers/transaction";
 
 import type { TransactionSigner } from "../config/key.js";
 import { hubInterface } from "../contracts/abi.js";
-import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
+import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE, STATE_PAUSED } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
 import { NotProvenError } from "../proof/errors.js";
@@ -106,7 +106,11 @@ export class Responder {
     const { done, sync } = await hub;
     const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
     if (done) {
-      this.log("skip", { key, why: "the hub is already paused there" });
+      const why =
+        response.kind !== "tripOnInvariant" && response.afterTrip !== undefined
+          ? "a pause since the trip already holds the hub there"
+          : "the hub is already paused there";
+      this.log("skip", { key, why });
       return { status: "skipped", key, attempts: 0, note: "already paused" };
     }
     const action = {
@@ -448,10 +452,27 @@ function target(response: Response): string {
 }
 
 function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
+  if (response.kind !== "tripOnInvariant" && response.afterTrip !== undefined) return isDoneAfterTrip(response, sync);
   if (sync.state !== STATE_ACTIVE) return true; // Paused, Recovery or Shutdown: nothing left to pause
   if (response.kind !== "pauseScopes") return false;
   const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
   return (response.scopes & ~paused) === 0n;
+}
+
+/**
+ * Whether a pause that follows a trip is done. The trip's own pause does not count: a guardian pause in an episode a
+ * trip started lasts its own full duration, so the keeper pauses until a pause since the trip has moved the
+ * episode's end past the trip's (its own, or another guardian's), or governance holds what it would pause. Recovery
+ * and Shutdown cannot be paused.
+ */
+function isDoneAfterTrip(response: Extract<Response, { kind: "pause" | "pauseScopes" }>, sync: HubSyncView): boolean {
+  if (sync.state !== STATE_ACTIVE && sync.state !== STATE_PAUSED) return true;
+  if (sync.state === STATE_PAUSED && !sync.stateExpires) return true; // held by governance, with no end
+  const moved = sync.expiry > BigInt(response.afterTrip!.expiry);
+  if (response.kind === "pause") return moved && sync.state === STATE_PAUSED;
+  if ((response.scopes & ~sync.heldScopes) === 0n) return true;
+  const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
+  return moved && (sync.state === STATE_PAUSED || (response.scopes & ~paused) === 0n);
 }
 
 /** The hub call that carries out `response`. */
