@@ -64,6 +64,8 @@ export interface DetectorBuildContext {
   hasAction: boolean;
   /** The config file's directory: relative paths in options are resolved against it. */
   configDir: string;
+  /** The addresses of the config's keys (the keeper's own accounts); empty when the keys are not loaded. */
+  keepers: string[];
 }
 
 export interface DetectorKind<K extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {
