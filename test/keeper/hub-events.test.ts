@@ -2,7 +2,7 @@
  * The hub's own events, as a keeper process sees them: a rate limit in TRIP mode trips inside the attacker's outflow,
  * which is a finding and an alert, and the configured action follows it with the keeper's own pause (whose finding
  * starts nothing). One exploit with several findings (the trip, and the vault's invariant failing block after block)
- * opens exactly one incident.
+ * opens exactly one incident. A config that names no hub-events detector still watches the hub.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -251,6 +251,56 @@ describe("cordon watch and the hub's own events, as a separate process", functio
         received.filter((a) => a.title === "Cordon paused vault"),
         "one alert about the pause",
       ).to.have.length(1);
+    } finally {
+      keeper.child.kill("SIGKILL");
+    }
+  });
+
+  it("watches the protocol's hub without being configured to: the trip is alerted on, and the keeper's own trip asks for nothing", async function () {
+    const protocol = await trippingProtocol(chain);
+    const file = path.join(dir, "keeper.yml");
+    // The config names no hub-events detector: the protocol gets one with the defaults (alerts, no action).
+    writeFileSync(file, keeperConfig(chain, protocol, path.join(dir, "data"), 0, "ops"));
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await chain.node.rpc("evm_setIntervalMining", [1000]);
+    const keeper = start(file);
+    try {
+      const ready = await keeper.waitFor((l) => l.event === "network-ready");
+      expect(ready.detectors).to.include("vault/hub-events");
+      const exploitBlock = await protocol.exploit();
+      const trip = await keeper.waitFor(
+        (l) => l.event === "finding" && (l.data as { event?: string })?.event === "LimitTripped",
+        30_000,
+      );
+      expect(trip).to.include({ detector: "vault/hub-events", severity: "critical", block: exploitBlock });
+      // The held outflow leaves the vault's books short: the invariant detector trips the hub with the keeper's key.
+      const own = await keeper.waitFor(
+        (l) => l.event === "finding" && (l.data as { event?: string })?.event === "InvariantTripped",
+        30_000,
+      );
+      expect((own.data as { own?: boolean }).own, "the keeper's own trip").to.equal(true);
+      await blocksPass(3);
+      expect(await keeperTxs(protocol), "the keeper's trip, and nothing after it").to.equal(1);
+      const statuses = keeper.logs.filter((l) => l.event === "action").map((a) => String(a.status));
+      expect(statuses, "the trip, then the invariant's later findings skipped").to.satisfy(
+        (s: string[]) => s[0] === "mined" && s.slice(1).every((x) => x === "skipped"),
+      );
+
+      keeper.child.kill("SIGTERM");
+      expect(await keeper.exited, keeper.text()).to.equal(0);
+      const received = alerts();
+      const tripAlert = received.find((a) => a.detector === "vault/hub-events" && a.blockNumber === exploitBlock);
+      expect(tripAlert, JSON.stringify(received)).to.include({ severity: "critical", protocol: "vault" });
+      expect(String(tripAlert!.summary)).to.include("tripped its outflow limit");
+      const store = new Store(path.join(dir, "data", "local.db"), 31337);
+      try {
+        expect(
+          store.incidents().map((i) => i.detector),
+          "one incident, the invariant's",
+        ).to.deep.equal(["vault/vault-invariant"]);
+      } finally {
+        store.close();
+      }
     } finally {
       keeper.child.kill("SIGKILL");
     }
