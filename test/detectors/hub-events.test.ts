@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { type Contract, getAddress } from "ethers";
 
+import { parseConfig } from "@cordon/keeper/config/load.js";
 import { CordonHubConstants, Reasons } from "@cordon/keeper/contracts/generated/cordon.js";
+import { buildDetector } from "@cordon/keeper/keeper/build.js";
 import { hubEventsDetector } from "@cordon/keeper/detectors/hub-events.js";
 import { RpcPool } from "@cordon/keeper/rpc/pool.js";
 import { Store } from "@cordon/keeper/store/store.js";
@@ -120,6 +122,43 @@ describe("Hub events detector", function () {
     store.close();
     expect(findings.map((f) => [f.data.event, f.data.own, f.response])).to.deep.equal([
       ["InvariantTripped", true, undefined],
+    ]);
+  });
+
+  it("leaves the hub's role and rule changes to a privileged-events detector that watches the hub: each event once", async function () {
+    const deployer = await chain.wallet(TEST_KEYS.deployer);
+    const keeper = await chain.wallet(TEST_KEYS.keeper);
+    const outsider = await chain.wallet(TEST_KEYS.outsider);
+    const hub = await deploy(deployer, "CordonHub", "contracts/hub", [deployer.address, [keeper.address], 86400, 60]);
+    const config = parseConfig(
+      `
+networks:
+  local: { chainId: 31337, endpoints: [{ name: a, url: "${chain.proxies[0]!.url}" }] }
+protocols:
+  vault: { network: local, hub: "${String(hub.target)}", contracts: { hub: "${String(hub.target)}" }, detectors: [admin] }
+detectors:
+  admin: { kind: privileged-events, contracts: [hub] }
+`,
+      "keeper.yml",
+    );
+    const protocol = config.networks[0]!.protocols[0]!;
+    const detectors = await Promise.all(protocol.detectors.map((d) => buildDetector(config, protocol, d)));
+    expect(detectors.map((d) => d.name)).to.deep.equal(["vault/admin", "vault/hub-events"]);
+
+    const startBlock = Number(await chain.node.rpc<string>("eth_blockNumber")) + 1;
+    await send(hub, "grantRole", CordonHubConstants.GUARDIAN_ROLE, outsider.address);
+    await send(hub, "setAttestationThreshold", 1);
+    await send(hub.connect(outsider) as Contract, "pause", Reasons.SECURITY_ORACLE);
+
+    const pool = new RpcPool({ endpoints: chain.proxies.map((p) => ({ name: p.name, url: p.url })) });
+    const store = new Store(":memory:", 31337);
+    const watcher = new Watcher({ pool, store, detectors, addresses: [], startBlock });
+    const { findings } = await watcher.tick();
+    store.close();
+    expect(findings.map((f) => [f.detector, f.data.event])).to.deep.equal([
+      ["vault/admin", "RoleGranted"],
+      ["vault/admin", "AttestationThresholdChanged"],
+      ["vault/hub-events", "StateChanged"],
     ]);
   });
 });

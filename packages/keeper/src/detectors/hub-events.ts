@@ -8,7 +8,9 @@
  * A trip's finding carries the action's response marked `afterTrip`: the responder pauses even though the trip has
  * paused the hub already, because a guardian pause lasts its own full duration in an episode a trip started (the
  * hub's pause rule 2) and the configured scopes may be wider than the tripped ones. What the keeper's own keys did
- * (their pauses, their trips) is recorded and alerted on like anything else, and never asks for an action.
+ * (their pauses, their trips) is recorded and alerted on like anything else, and never asks for an action. Classes
+ * another detector already reports (`skip`: the roles and rules a privileged-events detector watching the hub sees)
+ * are left out.
  */
 import { Interface, type LogDescription } from "ethers/abi";
 import { getAddress } from "ethers/address";
@@ -67,6 +69,8 @@ export interface HubEventsOptions {
   severities?: Partial<Record<HubEventClass, Severity>>;
   /** What a trip asks for: a `pause` or `pauseScopes` (marked `afterTrip` on each finding). */
   response?: Response;
+  /** Classes another detector reports (the roles and rules a privileged-events detector watching the hub sees). */
+  skip?: HubEventClass[];
 }
 
 interface Matched {
@@ -242,6 +246,7 @@ export function hubEventsDetector(options: HubEventsOptions): Detector {
   const watched = hub.toLowerCase();
   const keepers = new Set((options.keepers ?? []).map((k) => k.toLowerCase()));
   const severities = { ...HUB_EVENT_SEVERITIES, ...options.severities };
+  const skip = new Set(options.skip ?? []);
   if (options.response?.kind === "tripOnInvariant") {
     throw new Error(`${name}: a trip is followed by a pause or pause-scopes action, not another trip`);
   }
@@ -266,6 +271,7 @@ export function hubEventsDetector(options: HubEventsOptions): Detector {
       for (const [i, m] of matched.entries()) {
         if (folded.has(m)) continue;
         let cls = classOf(m.event);
+        if (skip.has(cls)) continue;
         const pause = cls === "trip" ? tripPause(matched, i) : undefined;
         if (pause !== undefined) folded.add(pause);
         const { what, actor, figures } = describe(m, hub, pause);

@@ -7,7 +7,7 @@ import { HUB_EVENT_CLASSES } from "../hub-event-classes.js";
 
 export default defineDetectorKind({
   kind: "hub-events",
-  docs: "The protocol's hub's own events: trips, pauses, unpauses and expiries, Recovery and Shutdown, role and rule changes, failed pushes; `severities` per class; an `action` (pause or pause-scopes) follows every trip the keeper did not make. Every protocol has one (added with the defaults when the protocol lists none). Reads logs.",
+  docs: "The protocol's hub's own events: trips, pauses, unpauses and expiries, Recovery and Shutdown, role and rule changes (left to a `privileged-events` detector that watches the hub), failed pushes; `severities` per class; an `action` (pause or pause-scopes) follows every trip the keeper did not make. Every protocol has one (added with the defaults when the protocol lists none). Reads logs.",
   options: {
     /** Each class's severity: trip (critical), pause (high), ownPause (info), unpause (medium), state (high), roles (high), rules (high), sync (high). */
     severities: z
@@ -21,10 +21,17 @@ export default defineDetectorKind({
         details: "name an action of kind pause or pause-scopes, or none (the trip is alerted on)",
       });
     }
+    // A privileged-events detector that watches the hub already reports its role and rule changes, with its own
+    // severity and action: they are left to it, so that no event is reported twice.
+    const hub = protocol.hub.toLowerCase();
+    const privileged = (protocol.detectors ?? []).some(
+      (d) => d.config.kind === "privileged-events" && Object.values(d.addresses).some((a) => a.toLowerCase() === hub),
+    );
     return (await import("../hub-events.js")).hubEventsDetector({
       name: id,
       hub: protocol.hub,
       keepers,
+      skip: privileged ? ["roles", "rules"] : [],
       severity: c.severity,
       severities: c.severities,
       response,
