@@ -305,4 +305,90 @@ describe("cordon watch and the hub's own events, as a separate process", functio
       keeper.child.kill("SIGKILL");
     }
   });
+
+  it("a skipped action closes nothing: the exploit's later findings join its one incident, which records the pause that landed", async function () {
+    const protocol = await deploySampleProtocol(chain); // its limit does not trip: the exploit's transfer goes out
+    const file = path.join(dir, "keeper.yml");
+    // Only the vault's invariant (its built-in response: the permissionless trip, with the protocol's key); every
+    // endpoint over HTTP, where the proxies' faults apply to each request.
+    writeFileSync(
+      file,
+      keeperConfig(chain, protocol, path.join(dir, "data"), 0, "ops")
+        .replace("threshold: 500e18", "threshold: 1e30")
+        .replaceAll('url: "ws://', 'url: "http://'),
+    );
+    // Every endpoint simulates the trip as "the invariants hold": a quorum, so the first action is skipped while the
+    // hub is open.
+    const invariantsHold = hubInterface.encodeErrorResult("CordonInvariantsHold", [String(protocol.vault.target)]);
+    for (const proxy of chain.proxies)
+      proxy.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: invariantsHold };
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await chain.node.rpc("evm_setIntervalMining", [1000]);
+    const keeper = start(file);
+    try {
+      await keeper.waitFor((l) => l.event === "network-ready");
+      // The exploit with its own gas limit: the endpoints' faulted gas estimates are for the keeper alone.
+      const { vault, attacker } = protocol;
+      const redeem = vault.connect(attacker).getFunction("redeem");
+      const tx = await redeem(1_000n * E18, attacker.address, attacker.address, { gasLimit: 1_000_000n });
+      const exploitBlock = Number((await tx.wait()).blockNumber);
+      const skipped = await keeper.waitFor((l) => l.event === "action", 30_000);
+      expect(skipped.status, JSON.stringify(skipped)).to.equal("skipped");
+      // The invariant keeps failing: findings in later blocks, each skipped too, and the hub stays open.
+      await keeper.waitFor(
+        (l) => l.event === "finding" && l.detector === "vault/vault-invariant" && Number(l.block) >= exploitBlock + 2,
+        30_000,
+      );
+      expect(BigInt(await protocol.hub.getFunction("state")()), "nothing paused the hub").to.equal(0n);
+
+      for (const proxy of chain.proxies) proxy.fault = { kind: "none" };
+      const mined = await keeper.waitFor((l) => l.event === "action" && l.status === "mined", 30_000);
+      expect(BigInt(await protocol.hub.getFunction("state")()), "tripped").to.equal(1n);
+      await blocksPass(2);
+      keeper.child.kill("SIGTERM");
+      expect(await keeper.exited, keeper.text()).to.equal(0);
+
+      expect(await keeperTxs(protocol), "one transaction: the trip").to.equal(1);
+      expect(
+        keeper.logs.filter((l) => l.event === "incident-opened"),
+        "one incident opened",
+      ).to.have.length(1);
+      expect(
+        keeper.logs.some((l) => l.event === "incident-closed"),
+        "the skips closed nothing",
+      ).to.equal(false);
+      // Each retry says what was skipped; no reorg happened, and none is claimed.
+      const retries = keeper.logs.filter((l) => l.event === "responder-act-again").map((l) => String(l.why));
+      expect(retries.length, keeper.text()).to.be.at.least(1);
+      expect(
+        retries.every((why) => /skipped before \(the invariants held/.test(why)),
+        retries.join("\n"),
+      ).to.equal(true);
+      expect(retries.some((why) => /reorg/.test(why))).to.equal(false);
+
+      const store = new Store(path.join(dir, "data", "local.db"), 31337);
+      try {
+        const incidents = store.incidents();
+        expect(incidents, JSON.stringify(incidents)).to.have.length(1);
+        expect(incidents[0]).to.include({
+          detector: "vault/vault-invariant",
+          firstBlock: exploitBlock,
+          actionStatus: "mined",
+          txHash: String(mined.tx),
+          actionBlock: Number(mined.block),
+        });
+        expect(incidents[0]!.findings, "every finding acted on joined it").to.be.at.least(3);
+      } finally {
+        store.close();
+      }
+      const received = alerts();
+      expect(
+        received.filter((a) => a.title === "Cordon paused vault"),
+        "one alert about the trip",
+      ).to.have.length(1);
+    } finally {
+      for (const proxy of chain.proxies) proxy.fault = { kind: "none" };
+      keeper.child.kill("SIGKILL");
+    }
+  });
 });
