@@ -75,6 +75,32 @@ describe("keeper config", function () {
     expect(network!.protocols[0]!.alerts.map((a) => a.name)).to.deep.equal(["ops"]);
   });
 
+  it("gives every protocol a hub-events detector for its own hub, unless it lists one; a trip's action is kept", function () {
+    const implicit = parseConfig(VALID, "keeper.yml").networks[0]!.protocols[0]!.detectors;
+    expect(implicit.map((d) => [d.id, d.config.kind, d.action?.name])).to.deep.equal([
+      ["vault/drain", "outflow-volume", "pause-withdrawals"],
+      ["vault/invariant", "invariant", undefined],
+      ["vault/hub-events", "hub-events", undefined],
+    ]);
+    const own = VALID.replace("detectors: [drain, invariant]", "detectors: [drain, trips]").replace(
+      "  invariant: { kind: invariant, target: vault }",
+      "  trips: { kind: hub-events, severities: { unpause: low }, action: pause-withdrawals }",
+    );
+    const listed = parseConfig(own, "keeper.yml").networks[0]!.protocols[0]!.detectors;
+    expect(listed.map((d) => [d.id, d.config.kind, d.action?.name])).to.deep.equal([
+      ["vault/drain", "outflow-volume", "pause-withdrawals"],
+      ["vault/trips", "hub-events", "pause-withdrawals"],
+    ]);
+    const clash = VALID.replace("detectors: [drain, invariant]", "detectors: [drain, hub-events]").replace(
+      "  invariant: { kind: invariant, target: vault }",
+      "  hub-events: { kind: invariant, target: vault }",
+    );
+    expect(problemsOf(clash)).to.include(
+      'protocols.vault.detectors.1: "hub-events" names the hub\'s own detector, which every protocol has',
+    );
+    expect(problemsOf(own.replace("unpause: low", "unpaused: low"))).to.match(/unpaused/);
+  });
+
   it("parses amounts exactly, and refuses fractions of a base unit", function () {
     expect(parseAmount("1500000")).to.equal(1_500_000n);
     expect(parseAmount("1.5e6")).to.equal(1_500_000n);

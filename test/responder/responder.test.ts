@@ -65,7 +65,14 @@ describe("Responder against a real node", function () {
     Number(await node.rpc<string>("eth_getTransactionCount", [keeper.address, "latest"])) - startNonce;
   const sends = () => proxies.reduce((n, p) => n + p.count("eth_sendRawTransaction"), 0);
 
-  function responder(options: { key?: string; replaceAfterMs?: number; s?: Store } = {}) {
+  function responder(
+    options: {
+      key?: string;
+      replaceAfterMs?: number;
+      s?: Store;
+      log?: (event: string, fields: Record<string, unknown>) => void;
+    } = {},
+  ) {
     return new Responder({
       pool: pool(),
       store: options.s ?? store,
@@ -76,6 +83,7 @@ describe("Responder against a real node", function () {
       emergencyFeeCeiling: parseUnits("500", "gwei"),
       replaceAfterMs: options.replaceAfterMs ?? 2_000,
       giveUpAfterMs: 20_000,
+      log: options.log,
     });
   }
 
@@ -365,5 +373,59 @@ describe("Responder against a real node", function () {
     );
     expect(outcome.status).to.equal("mined");
     expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+  });
+
+  it("acts again after a skip without claiming a reorg: the trip it skipped (the invariants held) is sent once they fail", async function () {
+    const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
+    await send(hub, "addProtected", mock.target);
+    const trip = { kind: "tripOnInvariant", target: String(mock.target) } as const;
+    const lines: { event: string; fields: Record<string, unknown> }[] = [];
+    const r = responder({ log: (event, fields) => lines.push({ event, fields }) });
+    // The invariants hold when the trip is simulated: every endpoint says so, nothing is sent.
+    const skipped = await r.respond(trip, "critical", "invariant failing at the finding's block");
+    expect(skipped.status, skipped.note).to.equal("skipped");
+    expect(store.outboxEntry(skipped.key)?.note).to.match(/invariants held/);
+    expect(sends()).to.equal(0);
+
+    await send(mock, "setInvariantCode", 3); // failing again, at the same pause epoch: the same outbox key
+    const again = await r.respond(trip, "critical", "invariant 3");
+    expect(again.status, again.note).to.equal("mined");
+    expect(again.key).to.equal(skipped.key);
+    expect(BigInt(await hub.getFunction("state")())).to.equal(1n);
+    const actAgain = lines.find((l) => l.event === "act-again");
+    expect(actAgain, "the retry is logged").to.not.equal(undefined);
+    const why = String(actAgain!.fields.why);
+    expect(why, "no reorg happened").to.not.match(/reorg/);
+    expect(why).to.match(/skipped .*invariants held/);
+    expect(store.outboxEntry(skipped.key)?.note ?? "").to.not.match(/reorg/);
+  });
+
+  it("pauses after a trip although the trip paused the hub (afterTrip), once: the guardian pause moves the episode's end", async function () {
+    const mock = await deploy(deployer, "GuardedMock", "contracts/mocks", [hub.target]);
+    await send(hub, "addProtected", mock.target);
+    await send(mock, "setInvariantCode", 2);
+    const outsider = await chain.wallet(OUTSIDER_KEY);
+    await send(hub.connect(outsider) as Contract, "tripOnInvariant", mock.target); // anyone's trip
+    const tripped = await hub.getFunction("currentSync")();
+    expect(BigInt(tripped.state)).to.equal(1n);
+    expect(
+      await responder().respond(PAUSE, "critical", "a plain finding"),
+      "a plain pause: the hub is paused",
+    ).to.include({
+      status: "skipped",
+    });
+
+    await node.rpc("evm_increaseTime", [600]); // the keeper's pause comes later than the trip
+    const afterTrip = { ...PAUSE, afterTrip: { expiry: Number(tripped.expiry) } };
+    const r = responder();
+    const paused = await r.respond(afterTrip, "critical", "the hub tripped");
+    expect(paused.status, paused.note).to.equal("mined");
+    const sync = await hub.getFunction("currentSync")();
+    expect(Number(sync.expiry), "the guardian pause's own full duration").to.be.greaterThan(Number(tripped.expiry));
+    expect(await keeperNonce()).to.equal(1);
+
+    const again = await r.respond(afterTrip, "critical", "the same trip, seen again");
+    expect(again.status, "a pause since the trip holds the hub").to.equal("skipped");
+    expect(await keeperNonce()).to.equal(1);
   });
 });

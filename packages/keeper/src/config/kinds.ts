@@ -55,7 +55,13 @@ export interface DetectorBuildContext {
   id: string;
   /** The entry's name under `detectors`. */
   name: string;
-  protocol: { name: string; hub: string; contracts: Record<string, string> };
+  protocol: {
+    name: string;
+    hub: string;
+    contracts: Record<string, string>;
+    /** The protocol's detectors, as resolved from the config (a kind may defer to another kind watching the same contract). */
+    detectors?: readonly { config: { kind: string }; addresses: Record<string, string> }[];
+  };
   /** The kind's address fields, resolved: `token`, `from`, ... and `contracts.0`, ... for lists. */
   addresses: Record<string, string>;
   /** The response the entry's `action` asks for (undefined without one). */
@@ -64,6 +70,8 @@ export interface DetectorBuildContext {
   hasAction: boolean;
   /** The config file's directory: relative paths in options are resolved against it. */
   configDir: string;
+  /** The addresses of the config's keys (the keeper's own accounts); empty when the keys are not loaded. */
+  keepers: string[];
 }
 
 export interface DetectorKind<K extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {

@@ -98,6 +98,9 @@ export interface KeeperConfig {
   networks: ResolvedNetwork[];
 }
 
+/** The kind of the detector every protocol has for its own hub (added when the protocol lists none). */
+const HUB_EVENTS = "hub-events";
+
 /** Fields whose values are secrets or may embed one: their values never appear in an error. */
 const SECRET_FIELDS = new Set(["keys", "url", "secret", "routingKey"]);
 
@@ -313,6 +316,25 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
       }
       detectors.push({ id: `${pname}/${dname}`, name: dname, config, addresses, action });
     });
+
+    // Every protocol watches its own hub: one `hub-events` detector with the defaults (alerts, no action) unless the
+    // protocol lists one of its own.
+    if (!detectors.some((d) => d.config.kind === HUB_EVENTS)) {
+      const taken = protocol.detectors.indexOf(HUB_EVENTS);
+      if (taken !== -1) {
+        problem(
+          ["protocols", pname, "detectors", taken],
+          `"${HUB_EVENTS}" names the hub's own detector, which every protocol has: give this detector another name, or make it kind ${HUB_EVENTS}`,
+        );
+      }
+      detectors.push({
+        id: `${pname}/${HUB_EVENTS}`,
+        name: HUB_EVENTS,
+        config: kindOf(DETECTOR_KINDS, HUB_EVENTS).schema.parse({ kind: HUB_EVENTS }) as DetectorConfig,
+        addresses: {},
+        action: undefined,
+      });
+    }
 
     const alerts = protocol.alerts.flatMap((aname, i) => {
       const alert = raw.alerts[aname];

@@ -6,6 +6,10 @@ import type { RpcPool } from "../rpc/pool.js";
 
 export interface HubSyncView {
   state: bigint;
+  /** Whether the protocol-wide pause ends by itself at `expiry` (a guardian's or a trip's, not governance's). */
+  stateExpires: boolean;
+  /** The end of the running episode (unix seconds), 0 when none runs. */
+  expiry: bigint;
   heldScopes: bigint;
   expiringScopes: bigint;
   graceScopes: bigint;
@@ -14,6 +18,8 @@ export interface HubSyncView {
 
 /** `HubState.Active` in CordonTypes.sol. */
 export const STATE_ACTIVE = BigInt(HubState.indexOf("Active"));
+/** `HubState.Paused` in CordonTypes.sol. */
+export const STATE_PAUSED = BigInt(HubState.indexOf("Paused"));
 
 /** The hub's `currentSync()` at the latest block, as a quorum of endpoints reports it. */
 export async function readHubSync(pool: RpcPool, hub: string): Promise<HubSyncView> {

@@ -1,5 +1,7 @@
 /** Every built-in detector, and the plug-in interface a team's own detector implements. */
 export { chainHaltDetector, type ChainHaltOptions } from "./chain-halt.js";
+export { HUB_EVENT_CLASSES, HUB_EVENT_SEVERITIES, type HubEventClass } from "./hub-event-classes.js";
+export { hubEventsDetector, type HubEventsOptions } from "./hub-events.js";
 export { invariantDetector, type InvariantOptions } from "./invariant.js";
 export { oracleDeviationDetector, type OracleDeviationOptions } from "./oracle.js";
 export { privilegedEventsDetector, type PrivilegedEventsOptions } from "./privileged.js";
@@ -11,4 +13,4 @@ export {
   type OutflowVolumeOptions,
 } from "./transfers.js";
 export { tvlDropDetector, type TvlDropOptions } from "./tvl.js";
-export type { Detector, DetectorContext, DetectorFinding, PollContext, Response } from "./types.js";
+export type { AfterTrip, Detector, DetectorContext, DetectorFinding, PollContext, Response } from "./types.js";

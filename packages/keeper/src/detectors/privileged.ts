@@ -64,8 +64,14 @@ function roleName(role: string): string {
   return ROLE_NAMES.get(role) ?? role;
 }
 
-/** "Who did what to whom" for one event, and its raw figures. */
-function describe(event: LogDescription, contract: string): { what: string; actor?: string; figures: object } {
+/**
+ * "Who did what to whom" for one role, ownership, proxy or hub governance event, and its raw figures (the hub-events
+ * detector uses the same words for the hub's).
+ */
+export function describePrivileged(
+  event: LogDescription,
+  contract: string,
+): { what: string; actor?: string; figures: Record<string, unknown> } {
   const a = event.args;
   const addr = (v: unknown) => getAddress(String(v));
   switch (event.name) {
@@ -185,7 +191,7 @@ export function privilegedEventsDetector(options: PrivilegedEventsOptions): Dete
       );
       return matched.map(({ log, event }) => {
         const contract = getAddress(log.address);
-        const { what, actor, figures } = describe(event, contract);
+        const { what, actor, figures } = describePrivileged(event, contract);
         const txFrom = from.get(log.transactionHash)!;
         const critical = event.name === "RoleGranted" && CRITICAL_ROLES.has(event.args.role as string);
         return {

@@ -7,10 +7,19 @@ import type { BlockHead } from "../rpc/endpoint.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { Finding } from "../domain/types.js";
 
+/**
+ * A pause that follows a trip of the breaker: the hub being paused by the trip does not make it done. `expiry` is the
+ * end (unix seconds) the trip gave its episode; the pause is done once a pause since has moved that end (a guardian
+ * pause lasts its own full duration in an episode a trip started), or governance holds what it would pause.
+ */
+export interface AfterTrip {
+  expiry: number;
+}
+
 /** What a finding asks the responder to do. */
 export type Response =
-  | { kind: "pause"; reason: number }
-  | { kind: "pauseScopes"; scopes: bigint; reason: number }
+  | { kind: "pause"; reason: number; afterTrip?: AfterTrip }
+  | { kind: "pauseScopes"; scopes: bigint; reason: number; afterTrip?: AfterTrip }
   | { kind: "tripOnInvariant"; target: string };
 
 /** A finding with the response it asks for (if any). */

@@ -25,11 +25,15 @@ export function responseOf(detector: ResolvedDetector): Response | undefined {
 
 export type { DetectorModuleContext } from "../detectors/kinds/index.js";
 
-/** Builds one configured detector through its kind in the registry (`detectors/kinds/`). */
+/**
+ * Builds one configured detector through its kind in the registry (`detectors/kinds/`); `keepers` are the addresses
+ * of the config's keys (what they do on the hub is the keeper's own doing).
+ */
 export async function buildDetector(
   config: KeeperConfig,
   protocol: ResolvedProtocol,
   detector: ResolvedDetector,
+  keepers: string[] = [],
 ): Promise<Detector> {
   const kind = kindOf(DETECTOR_KINDS, detector.config.kind);
   return kind.build(detector.config as never, {
@@ -40,5 +44,6 @@ export async function buildDetector(
     response: responseOf(detector),
     hasAction: detector.action !== undefined,
     configDir: config.dir,
+    keepers,
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { KeeperConfig, ResolvedNetwork } from "../config/load.js";
 import type { Secrets } from "../config/secrets.js";
-import type { DetectorFinding } from "../detectors/types.js";
+import type { Detector, DetectorFinding } from "../detectors/types.js";
 import { CordonError } from "../errors.js";
 import { toLog } from "../follower/follower.js";
 import { parseHead } from "../rpc/endpoint.js";
@@ -24,7 +24,7 @@ export async function replayBlock(config: KeeperConfig, secrets: Secrets, block:
   for (const network of config.networks) {
     const pool = buildPool(network, secrets);
     try {
-      results.push(await replayNetwork(config, network, pool, block));
+      results.push(await replayNetwork(config, secrets, network, pool, block));
     } finally {
       pool.close();
     }
@@ -34,6 +34,7 @@ export async function replayBlock(config: KeeperConfig, secrets: Secrets, block:
 
 async function replayNetwork(
   config: KeeperConfig,
+  secrets: Secrets,
   network: ResolvedNetwork,
   pool: RpcPool,
   block: number,
@@ -46,8 +47,17 @@ async function replayNetwork(
     });
   }
   const head = parseHead("pool", raw);
+  const keepers = [...secrets.keys.values()].map((key) => key.address);
+  const detectors: Detector[] = [];
+  for (const protocol of network.protocols) {
+    for (const resolved of protocol.detectors) detectors.push(await buildDetector(config, protocol, resolved, keepers));
+  }
+  // The contracts the config names and those each detector follows (the hub-events detector's hub).
   const addresses = [
-    ...new Set(network.protocols.flatMap((p) => p.detectors.flatMap((d) => Object.values(d.addresses)))),
+    ...new Set([
+      ...network.protocols.flatMap((p) => p.detectors.flatMap((d) => Object.values(d.addresses))),
+      ...detectors.flatMap((d) => d.addresses ?? []),
+    ]),
   ];
   const rawLogs = await pool.request<Record<string, string | string[] | boolean>[]>("eth_getLogs", [
     { address: addresses, blockHash: head.hash },
@@ -55,11 +65,6 @@ async function replayNetwork(
   const logs = rawLogs.filter((l) => l.removed !== true).map(toLog);
   const range = { from: block, to: block, head, logs };
   const findings: DetectorFinding[] = [];
-  for (const protocol of network.protocols) {
-    for (const resolved of protocol.detectors) {
-      const detector = await buildDetector(config, protocol, resolved);
-      findings.push(...(await detector.evaluate({ pool, range })));
-    }
-  }
+  for (const detector of detectors) findings.push(...(await detector.evaluate({ pool, range })));
   return { network: network.name, block, hash: head.hash, logs: logs.length, findings };
 }

@@ -361,8 +361,10 @@ export class Keeper {
     const { config } = this.options;
     const { network, pool, store, log } = runtime;
     const detectors: Detector[] = [];
+    const keepers = [...this.options.secrets.keys.values()].map((key) => key.address);
     for (const protocol of network.protocols) {
-      for (const detector of protocol.detectors) detectors.push(await buildDetector(config, protocol, detector));
+      for (const detector of protocol.detectors)
+        detectors.push(await buildDetector(config, protocol, detector, keepers));
     }
 
     let startBlock: number;

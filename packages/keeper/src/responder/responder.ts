@@ -9,7 +9,7 @@ import { Transaction } from "ethers/transaction";
 
 import type { TransactionSigner } from "../config/key.js";
 import { hubInterface } from "../contracts/abi.js";
-import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE } from "../contracts/hub.js";
+import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE, STATE_PAUSED } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
 import type { Response } from "../detectors/types.js";
 import { NotProvenError } from "../proof/errors.js";
@@ -60,7 +60,10 @@ interface Prefetched {
 const BUMP_NUMERATOR = 1125n; // +12.5%: above the 10% most nodes require for a replacement
 const BUMP_DENOMINATOR = 1000n;
 /** The reverts that mean "the hub is already there": a pause of what is paused, a trip while the invariant holds. */
-const NOTHING_TO_DO: ReadonlySet<string> = new Set(["CordonInvalidTransition", "CordonInvariantsHold"]);
+const NOTHING_TO_DO: ReadonlyMap<string, string> = new Map([
+  ["CordonInvalidTransition", "already paused"],
+  ["CordonInvariantsHold", "the invariants held"],
+]);
 /** The gas limit when the action must go ahead and no endpoint would estimate it: the hub's pause of many contracts. */
 export const FALLBACK_GAS = 3_000_000n;
 
@@ -103,7 +106,11 @@ export class Responder {
     const { done, sync } = await hub;
     const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
     if (done) {
-      this.log("skip", { key, why: "the hub is already paused there" });
+      const why =
+        response.kind !== "tripOnInvariant" && response.afterTrip !== undefined
+          ? "a pause since the trip already holds the hub there"
+          : "the hub is already paused there";
+      this.log("skip", { key, why });
       return { status: "skipped", key, attempts: 0, note: "already paused" };
     }
     const action = {
@@ -115,20 +122,22 @@ export class Responder {
     };
     const { store } = this.options;
     let { entry, created } = store.intend(key, action);
-    if (!created && (entry.status === "mined" || entry.status === "skipped")) {
-      // Done before, yet the hub is not paused there now. If the transaction that acted is still on the chain, the
-      // hub was reopened since (nothing to repeat); if a reorg took it (or the pause it skipped for), act again.
+    if (!created && entry.status === "mined") {
+      // Done before, yet the hub is not there now. If the transaction that acted is still on the chain, the hub was
+      // reopened since (nothing to repeat); if a reorg took it (its receipt is gone), act again.
       const onChain = entry.txHash === undefined ? undefined : await this.findReceipt([entry.txHash]);
-      if (entry.status === "mined" && onChain !== undefined) {
-        return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
-      }
-      this.log("act-again", {
-        key,
-        why: `the ${entry.status === "mined" ? "pause" : "pause it skipped for"} was reorged out`,
-      });
+      if (onChain !== undefined) return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
+      this.log("act-again", { key, why: "its mined transaction was reorged out" });
       store.update(key, { status: "pending", note: "reorged out; acting again" });
       entry = store.outboxEntry(key)!;
-      created = false;
+    } else if (!created && entry.status === "skipped") {
+      // Skipped before at this pause epoch (nothing to do then: the invariants held, or the hub was there), and the
+      // hub is not there now. Nothing says a reorg happened: the hub was reopened without a new pause (a resume, a
+      // pause that expired or was reorged out), or the invariants fail again. Say what was skipped, and act.
+      const before = entry.note ?? "nothing to do";
+      this.log("act-again", { key, why: `skipped before (${before}); the hub is not there now` });
+      store.update(key, { status: "pending", note: `skipped before (${before}); acting again` });
+      entry = store.outboxEntry(key)!;
     } else if (!created && entry.status === "failed" && entry.txHash !== undefined) {
       // Its transaction was mined and reverted (e.g. it landed in a block ahead of what made it needed), and the hub
       // is still not there: a fresh transaction, with the next nonce, rather than that receipt over and over.
@@ -192,9 +201,9 @@ export class Responder {
     if (earlier !== undefined) return this.finish(key, earlier, attempts);
 
     const gasLimit = await this.simulate(data, response, early?.estimate);
-    if (gasLimit === undefined) {
-      store.update(key, { status: "skipped", note: "the hub is already paused (simulation)" });
-      return { status: "skipped", key, attempts, note: "already paused" };
+    if (typeof gasLimit === "string") {
+      store.update(key, { status: "skipped", note: `${gasLimit} (simulation)` });
+      return { status: "skipped", key, attempts, note: gasLimit };
     }
     let [maxFee, priority] = await (early?.fees ?? this.initialFees(critical));
     let firstNonce = early?.nonce;
@@ -272,12 +281,13 @@ export class Responder {
   }
 
   /**
-   * Estimates gas; undefined if the call would revert because the hub is already where the action would put it. A
+   * Estimates gas; or, if the call would revert because the hub is already where the action would put it, what the
+   * revert says ("already paused", "the invariants held"). A
    * simulation that says "nothing to do" is one endpoint's word: it decides nothing until a quorum of endpoints
    * simulates the same and, for a pause, a quorum read of the hub confirms it. Otherwise the action goes ahead with
    * the gas the other endpoints estimate (a revert on-chain costs gas; a skipped pause can cost the protocol).
    */
-  private async simulate(data: string, response: Response, estimated?: Promise<string>): Promise<bigint | undefined> {
+  private async simulate(data: string, response: Response, estimated?: Promise<string>): Promise<bigint | string> {
     const call = { from: this.options.wallet.address, to: this.options.hub, data };
     try {
       const estimate = await (estimated ?? this.options.pool.request<string>("eth_estimateGas", [call]));
@@ -290,13 +300,13 @@ export class Responder {
     }
   }
 
-  /** Asks every endpoint to simulate `call`; skips (undefined) only when a quorum of them and of the hub agree. */
+  /** Asks every endpoint to simulate `call`; skips (why, in words) only when a quorum of them and of the hub agree. */
   private async confirmNothingToDo(
     call: { from: string; to: string; data: string },
     response: Response,
     first: string,
     firstReason: string,
-  ): Promise<bigint | undefined> {
+  ): Promise<bigint | string> {
     const { pool } = this.options;
     const votes = await Promise.all(
       pool.endpoints
@@ -319,7 +329,7 @@ export class Responder {
         hubAgrees = false; // neither a quorum nor a proof of the hub's state: nothing confirms the skip
       }
     }
-    if (saying.length >= pool.quorum && hubAgrees) return undefined;
+    if (saying.length >= pool.quorum && hubAgrees) return NOTHING_TO_DO.get(firstReason)!;
     const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
     // The others simulated the action fine: the endpoints that said "nothing to do" are scored (not taken out of
     // rotation: a simulation is not pinned to a block, and a node one block ahead may honestly see the hub paused).
@@ -442,10 +452,27 @@ function target(response: Response): string {
 }
 
 function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
+  if (response.kind !== "tripOnInvariant" && response.afterTrip !== undefined) return isDoneAfterTrip(response, sync);
   if (sync.state !== STATE_ACTIVE) return true; // Paused, Recovery or Shutdown: nothing left to pause
   if (response.kind !== "pauseScopes") return false;
   const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
   return (response.scopes & ~paused) === 0n;
+}
+
+/**
+ * Whether a pause that follows a trip is done. The trip's own pause does not count: a guardian pause in an episode a
+ * trip started lasts its own full duration, so the keeper pauses until a pause since the trip has moved the
+ * episode's end past the trip's (its own, or another guardian's), or governance holds what it would pause. Recovery
+ * and Shutdown cannot be paused.
+ */
+function isDoneAfterTrip(response: Extract<Response, { kind: "pause" | "pauseScopes" }>, sync: HubSyncView): boolean {
+  if (sync.state !== STATE_ACTIVE && sync.state !== STATE_PAUSED) return true;
+  if (sync.state === STATE_PAUSED && !sync.stateExpires) return true; // held by governance, with no end
+  const moved = sync.expiry > BigInt(response.afterTrip!.expiry);
+  if (response.kind === "pause") return moved && sync.state === STATE_PAUSED;
+  if ((response.scopes & ~sync.heldScopes) === 0n) return true;
+  const paused = sync.heldScopes | sync.expiringScopes | sync.graceScopes;
+  return moved && (sync.state === STATE_PAUSED || (response.scopes & ~paused) === 0n);
 }
 
 /** The hub call that carries out `response`. */

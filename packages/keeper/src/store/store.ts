@@ -330,7 +330,11 @@ export class Store {
     return { incident: this.incident(Number(result.lastInsertRowid))!, created: true };
   }
 
-  /** Records what the responder did for an incident (the first action that landed or was skipped is kept). */
+  /**
+   * Records what the responder did for an incident: the first action that landed is kept. Until one lands, a skip or
+   * a failure stands in for it: anything replaces a failure, and a mined action replaces a skip (a skip, then the
+   * exploit's next finding's mined pause, records the pause).
+   */
   recordIncidentAction(
     id: number,
     action: { key: string; status: string; txHash?: string; blockNumber?: number },
@@ -339,9 +343,9 @@ export class Store {
     this.db
       .prepare(
         `UPDATE incidents SET action_key = ?, action_status = ?, tx_hash = ?, action_block = ?, acted_at = ?
-         WHERE id = ? AND (action_status IS NULL OR action_status = 'failed')`,
+         WHERE id = ? AND (action_status IS NULL OR action_status = 'failed' OR (action_status = 'skipped' AND ? = 'mined'))`,
       )
-      .run(action.key, action.status, action.txHash ?? null, action.blockNumber ?? null, at, id);
+      .run(action.key, action.status, action.txHash ?? null, action.blockNumber ?? null, at, id, action.status);
   }
 
   closeIncident(id: number, at = Date.now()): void {

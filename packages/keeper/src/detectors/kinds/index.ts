@@ -4,6 +4,7 @@
  * the keeper's builder are derived from this list. A new kind is a new file here and its line below.
  */
 import chainHalt from "./chain-halt.js";
+import hubEvents from "./hub-events.js";
 import invariant from "./invariant.js";
 import largeTransfer from "./large-transfer.js";
 import module from "./module.js";
@@ -20,6 +21,7 @@ export const DETECTOR_KINDS = [
   tvlDrop,
   oracleDeviation,
   privilegedEvents,
+  hubEvents,
   chainHalt,
   rpcDivergence,
   module,
