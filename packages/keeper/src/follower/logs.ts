@@ -153,6 +153,17 @@ const logKey = (l: Log) =>
 /** A key of one block's logs in one answer, to group the answers that agree on the block. */
 const answerKey = (logs: Log[]) => logs.map(logKey).join("|");
 
+/** An answer's logs by block number, each block's in the answer's order. */
+function byBlock(logs: Log[]): Map<number, Log[]> {
+  const blocks = new Map<number, Log[]>();
+  for (const log of logs) {
+    const list = blocks.get(log.blockNumber);
+    if (list === undefined) blocks.set(log.blockNumber, [log]);
+    else list.push(log);
+  }
+  return blocks;
+}
+
 /** Whether two answers hold the same logs in the same order (no copy, no hashing: a catch-up compares many). */
 function sameLogs(a: Log[], b: Log[]): boolean {
   if (a === b) return true;
@@ -344,11 +355,6 @@ export class LogChecker {
     windowHeaders: Map<number, RpcHeader> | undefined,
     report: LogCheckReport,
   ): Promise<Log[]> {
-    const byBlock = (logs: Log[]) => {
-      const blocks = new Map<number, Log[]>();
-      for (const log of logs) blocks.set(log.blockNumber, [...(blocks.get(log.blockNumber) ?? []), log]);
-      return blocks;
-    };
     const perEndpoint = new Map([...answers].map(([name, logs]) => [name, byBlock(logs)]));
     const blocks = new Set<number>();
     for (const logs of answers.values()) for (const log of logs) blocks.add(log.blockNumber);
@@ -426,13 +432,12 @@ export class LogChecker {
     headers: Map<number, RpcHeader>,
     report: LogCheckReport,
   ): Promise<Log[]> {
-    const byBlock = new Map<number, Log[]>();
-    for (const log of agreed) byBlock.set(log.blockNumber, [...(byBlock.get(log.blockNumber) ?? []), log]);
+    const agreedByBlock = byBlock(agreed);
     const suspect: number[] = [];
     for (const [number, header] of headers) {
       if (report.proven.includes(number)) continue;
       const bloom = getBytes(header.logsBloom);
-      const logs = byBlock.get(number) ?? [];
+      const logs = agreedByBlock.get(number) ?? [];
       const forged = logs.some(
         (l) =>
           l.blockHash !== header.hash.toLowerCase() ||
@@ -445,25 +450,19 @@ export class LogChecker {
       if (forged || missing) suspect.push(number);
     }
     if (suspect.length === 0) return agreed;
-    const perEndpoint = new Map(
-      [...answers].map(([name, logs]) => {
-        const blocks = new Map<number, Log[]>();
-        for (const log of logs) blocks.set(log.blockNumber, [...(blocks.get(log.blockNumber) ?? []), log]);
-        return [name, blocks] as const;
-      }),
-    );
+    const perEndpoint = new Map([...answers].map(([name, logs]) => [name, byBlock(logs)]));
     for (const number of suspect) {
       const proven = await this.proveBlock(headers.get(number)!);
       if (proven === undefined) {
         // A bloom's false positive cannot be told from an omission without the receipts: the quorum's answer stands.
-        this.options.log?.("logs-bloom-unproven", { block: number, logs: byBlock.get(number)?.length ?? 0 });
+        this.options.log?.("logs-bloom-unproven", { block: number, logs: agreedByBlock.get(number)?.length ?? 0 });
         continue;
       }
       report.proven.push(number);
-      byBlock.set(number, proven);
+      agreedByBlock.set(number, proven);
       this.nameContradicted(number, proven, perEndpoint, report, "its receipts, proven against the header,");
     }
-    return [...byBlock.entries()].sort(([a], [b]) => a - b).flatMap(([, logs]) => logs);
+    return [...agreedByBlock.entries()].sort(([a], [b]) => a - b).flatMap(([, logs]) => logs);
   }
 
   /** Names every endpoint whose answer for `block` differs from the proven logs, as a liar. */
