@@ -163,9 +163,10 @@ describe("cordon watch, as a separate process", function () {
       };
     }
     const file = path.join(dir, "keeper.yml");
+    const port = await freePort();
     writeFileSync(
       file,
-      keeperConfig(chain, protocol, path.join(dir, "data"), await freePort(), undefined, [
+      keeperConfig(chain, protocol, path.join(dir, "data"), port, undefined, [
         ...liars.map((l) => ({ name: l.name, url: l.url })),
         chain.proxies[2]!,
       ]),
@@ -182,6 +183,23 @@ describe("cordon watch, as a separate process", function () {
       expect(BigInt(await protocol.hub.getFunction("state")())).to.equal(1n);
       const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
       expect(sent, "one transaction from the keeper").to.equal(1);
+      // The two liars are named where operators look: the proof's log line and the endpoint metrics.
+      const contradicted = await keeper.waitFor((l) => l.event === "responder-proof-contradicts", 5_000);
+      expect(contradicted.endpoints).to.deep.equal(["primary", "backup-1"]);
+      const metrics = await until(
+        () => get(`http://127.0.0.1:${port}/metrics`),
+        (m) => /cordon_endpoint_disputes\{network="local",endpoint="backup-1"\} [1-9]/.test(m.body),
+        5_000,
+      );
+      for (const liar of ["primary", "backup-1"]) {
+        expect(metrics.body).to.match(
+          new RegExp(`cordon_endpoint_status\\{network="local",endpoint="${liar}",status="diverging"\\} 1`),
+        );
+        expect(metrics.body).to.match(
+          new RegExp(`cordon_endpoint_disputes\\{network="local",endpoint="${liar}"\\} [1-9]`),
+        );
+      }
+      expect(metrics.body).to.match(/cordon_endpoint_disputes\{network="local",endpoint="backup-2"\} 0/);
     } finally {
       keeper.child.kill("SIGKILL");
       for (const liar of liars) await liar.stop();
