@@ -81,6 +81,8 @@ export class HeadSource {
   private readonly seen: string[] = [];
   private readonly detach: (() => void)[] = [];
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** Fires when the first subscription behind the agreed head runs out of time, even in the middle of a long step. */
+  private silenceTimer: NodeJS.Timeout | undefined;
   /** Recent spacings of the agreed head, ms per block. */
   private readonly spacings: number[] = [];
   /** The highest agreed head seen, and when it was first seen (ms since epoch): the chain's last known advance. */
@@ -123,6 +125,8 @@ export class HeadSource {
     for (const detach of this.detach.splice(0)) detach();
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     for (const [endpoint, subscription] of this.subscriptions) {
       endpoint.request("eth_unsubscribe", [subscription.id]).catch(() => {});
     }
@@ -234,16 +238,26 @@ export class HeadSource {
     return Math.max(0, delay);
   }
 
-  /** Replaces every subscription that has stayed behind the agreed head for longer than it may (see the header). */
+  /**
+   * Replaces every subscription that has stayed behind the agreed head for longer than it may (see the header), and
+   * sets a timer for the next one that may, so that a caller busy with a long step (acting on a finding) does not
+   * delay it.
+   */
   private replaceSilent(now: number): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
     if (!this.running) return;
+    let next = Infinity;
     for (const [endpoint, subscription] of [...this.subscriptions]) {
       if (subscription.behindSince === undefined) continue;
       const strikes = this.strikes.get(endpoint) ?? 0;
       // An endpoint whose replacements stay silent too is retried less and less often, up to every `silenceMs`.
       const allowedMs = Math.min(this.silenceMs, this.silentAfterMs * 2 ** Math.max(0, strikes - 1));
       const behindMs = now - subscription.behindSince;
-      if (behindMs <= allowedMs) continue;
+      if (behindMs <= allowedMs) {
+        next = Math.min(next, subscription.behindSince + allowedMs + 1);
+        continue;
+      }
       this.subscriptions.delete(endpoint);
       this.strikes.set(endpoint, strikes + 1);
       const reconnect = strikes >= 1 && endpoint.socket !== undefined;
@@ -265,6 +279,10 @@ export class HeadSource {
         endpoint.request("eth_unsubscribe", [subscription.id]).catch(() => {});
         void this.subscribe(endpoint);
       }
+    }
+    if (next !== Infinity) {
+      this.silenceTimer = setTimeout(() => this.replaceSilent(Date.now()), Math.max(0, next - now));
+      this.silenceTimer.unref?.();
     }
   }
 
