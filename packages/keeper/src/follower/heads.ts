@@ -9,11 +9,12 @@
  * A subscription is alive only while it delivers what the other endpoints' heads say it should. Nodes and providers
  * stop delivering a subscription without closing it or saying so (a `hardhat node` does 300 s after it was made), so
  * the caller tells the head source the quorum-agreed head after each follower step ({@link HeadSource.observe}); the
- * head source learns the chain's block interval from that head's pace. A subscription whose last head stays below an
- * agreed head for longer than about one block interval is silent: it stops counting as alive at once, is logged
- * (`heads-silent`) and replaced: unsubscribed (best effort) and subscribed again on the same socket, and if the
- * replacement is silent too, its socket is reconnected. A replacement counts as alive once it delivers a head again
- * (`heads-resumed`). An endpoint that stays silent is retried less and less often, up to every `silenceMs`.
+ * head source learns the chain's block interval from that head's pace (from the first head's ancestors' timestamps
+ * until it has seen a few). A subscription whose last head stays below an agreed head for longer than about one block
+ * interval is silent: it stops counting as alive at once, is logged (`heads-silent`) and replaced: unsubscribed (best
+ * effort) and subscribed again on the same socket, and if the replacement is silent too, its socket is reconnected. A
+ * replacement counts as alive once it delivers a head again (`heads-resumed`). An endpoint that stays silent is retried
+ * less and less often, up to every `silenceMs`.
  *
  * {@link HeadSource.wait} returns on the next new head. While a subscription is alive and has delivered the agreed
  * head, it also returns after about one block interval plus a margin with no new head, so that a poll confirms that
@@ -22,8 +23,8 @@
  * silent, or without a head for longer than `silenceMs`), it returns every `pollIntervalMs`. A socket that comes back
  * is subscribed again.
  */
-import type { BlockHead, Endpoint } from "../rpc/endpoint.js";
-import type { RpcPool } from "../rpc/pool.js";
+import { type BlockHead, type Endpoint, parseHead } from "../rpc/endpoint.js";
+import { hexNumber, type RpcPool } from "../rpc/pool.js";
 
 export interface HeadSourceOptions {
   pool: RpcPool;
@@ -64,6 +65,8 @@ const SEEN_HASHES = 64;
 /** How many recent block spacings the block interval is the median of, and how many it needs first. */
 const INTERVAL_SAMPLES = 15;
 const MIN_INTERVAL_SAMPLES = 3;
+/** How many blocks back the first agreed head's ancestor is, whose timestamp gives the interval until then. */
+const PRIOR_BLOCKS = 32;
 /** The least time a subscription may stay behind the agreed head before it is silent, ms (notifications jitter). */
 const SILENT_FLOOR_MS = 250;
 
@@ -85,6 +88,9 @@ export class HeadSource {
   private silenceTimer: NodeJS.Timeout | undefined;
   /** Recent spacings of the agreed head, ms per block. */
   private readonly spacings: number[] = [];
+  /** The interval the block timestamps give, until enough spacings are seen, ms; undefined until read. */
+  private priorIntervalMs: number | undefined;
+  private priorAsked = false;
   /** The highest agreed head seen, and when it was first seen (ms since epoch): the chain's last known advance. */
   private tip: number | undefined;
   private tipAt = 0;
@@ -144,11 +150,12 @@ export class HeadSource {
   }
 
   /**
-   * The chain's block interval as the head source has learned it (the median spacing of the recent agreed heads),
-   * ms; undefined until it has seen a few blocks.
+   * The chain's block interval as the head source has learned it: the median spacing of the recent agreed heads, or
+   * until it has seen a few, the mean spacing of the timestamps of the 32 blocks up to the first agreed head, ms;
+   * undefined until either is known.
    */
   get blockIntervalMs(): number | undefined {
-    if (this.spacings.length < MIN_INTERVAL_SAMPLES) return undefined;
+    if (this.spacings.length < MIN_INTERVAL_SAMPLES) return this.priorIntervalMs;
     const sorted = [...this.spacings].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)];
   }
@@ -168,6 +175,10 @@ export class HeadSource {
    */
   observe(head: BlockHead | undefined, at = Date.now()): void {
     if (head === undefined) return;
+    if (!this.priorAsked && head.number > 0) {
+      this.priorAsked = true;
+      void this.readPrior(head);
+    }
     if (this.tip === undefined || head.number > this.tip) {
       if (this.tip !== undefined) {
         this.spacings.push(Math.max(0, at - this.tipAt) / (head.number - this.tip));
@@ -212,6 +223,22 @@ export class HeadSource {
       signal.addEventListener("abort", onAbort, { once: true });
       this.wake = finish;
     });
+  }
+
+  /**
+   * Reads the block interval from the timestamps (seconds) of `head` and an ancestor, so that a keeper knows the
+   * chain's pace from its first block on, not only after a few. It only paces polling, so one endpoint's answer does.
+   */
+  private async readPrior(head: BlockHead): Promise<void> {
+    const from = Math.max(0, head.number - PRIOR_BLOCKS);
+    try {
+      const block = await this.options.pool.request("eth_getBlockByNumber", [hexNumber(from), false]);
+      const ancestor = parseHead("pool", block);
+      const ms = ((head.timestamp - ancestor.timestamp) * 1000) / (head.number - ancestor.number);
+      if (Number.isFinite(ms) && ms > 0) this.priorIntervalMs = ms;
+    } catch {
+      // learned from the agreed heads' pace instead, a few blocks later
+    }
   }
 
   private isAlive(subscription: Subscription, now: number): boolean {
