@@ -21,6 +21,8 @@ export interface DrillFault {
   crash?: boolean;
   /** Mine the exploit, reorganize it out this many blocks deep, and mine it again on a longer branch. */
   reorgDepth?: number;
+  /** The primary endpoint speaks WebSocket in this cell (new heads by subscription); elsewhere every one is HTTP. */
+  webSocket?: boolean;
   /** Starts the fault right before the exploit; returns what ends it. */
   apply?(context: FaultContext): Promise<() => Promise<void>>;
 }
@@ -127,5 +129,12 @@ export const FAULTS: DrillFault[] = [
     name: "watcher-crash",
     description: "the keeper process killed with SIGKILL right after detection, then restarted",
     crash: true,
+  },
+  {
+    name: "silent-subscription",
+    description:
+      "the primary endpoint, over WebSocket, answers requests but stops delivering its newHeads subscription (no close, no error)",
+    webSocket: true,
+    apply: onPrimary(() => ({ kind: "silent-subscription" })),
   },
 ];

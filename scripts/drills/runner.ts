@@ -64,15 +64,26 @@ const PAUSED = 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The keeper config a drill cell runs: every detector that applies to the sample protocol, acting critically. */
-export function drillConfig(chain: TestChain, p: DrillProtocol, dataDir: string, rangesFile: string, start: number) {
+/**
+ * The keeper config a drill cell runs: every detector that applies to the sample protocol, acting critically. With
+ * `webSocket`, the primary endpoint (the first) speaks WebSocket.
+ */
+export function drillConfig(
+  chain: TestChain,
+  p: DrillProtocol,
+  dataDir: string,
+  rangesFile: string,
+  start: number,
+  webSocket = false,
+) {
+  const url = (proxy: TestChain["proxies"][number], i: number) => (webSocket && i === 0 ? proxy.wsUrl : proxy.url);
   return `# written by the fire drill
 dataDir: ${dataDir}
 networks:
   local:
     chainId: 31337
     endpoints:
-${chain.proxies.map((proxy) => `      - { name: ${proxy.name}, url: "${proxy.url}", timeoutMs: 1000 }`).join("\n")}
+${chain.proxies.map((proxy, i) => `      - { name: ${proxy.name}, url: "${url(proxy, i)}", timeoutMs: 1000 }`).join("\n")}
     pollIntervalMs: 100
     startBlock: ${start}
 keys:
@@ -233,7 +244,7 @@ export async function runCell(
   const rangesFile = path.join(dir, "ranges.txt");
   const configFile = path.join(dir, "keeper.yml");
   const logFile = path.join(dir, "keeper.log");
-  const text = drillConfig(chain, p, path.join(dir, "data"), rangesFile, start);
+  const text = drillConfig(chain, p, path.join(dir, "data"), rangesFile, start, fault.webSocket);
   writeFileSync(configFile, text);
   writeFileSync(rangesFile, "");
 

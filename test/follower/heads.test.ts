@@ -14,7 +14,7 @@ import { Store } from "@cordon/keeper/store/store.js";
 import { Watcher } from "@cordon/keeper/watcher/watcher.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
 import { deploy } from "../support/deploy.js";
-import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { type FaultProxy, ServerFrames } from "@cordon/testkit/fault-proxy.js";
 import type { HardhatNode } from "@cordon/testkit/hardhat-node.js";
 
 /** Resolves once `condition` holds, polling every 20 ms; fails after `timeoutMs`. */
@@ -157,6 +157,67 @@ describe("New heads by subscription, with polling as the fallback", function () 
         heads.stop();
       }
     });
+
+    it("under the silent-subscription fault: requests answered, notifications swallowed (each subscription's after afterMs)", async function () {
+      const p = pool([ws(a)]);
+      const endpoint = p.endpoints[0]!;
+      const heads = new HeadSource({ pool: p, pollIntervalMs: 30_000 });
+      heads.start();
+      try {
+        await until(() => heads.alive().length === 1, "a subscription");
+        await node.rpc("hardhat_mine", ["0x1"]);
+        expect(await heads.wait(new AbortController().signal)).to.equal("head");
+        const firstHeadAt = Date.now();
+
+        a.fault = { kind: "silent-subscription" };
+        const swallowed = a.swallowedNotifications;
+        await node.rpc("hardhat_mine", ["0x1"]);
+        expect(await heads.wait(AbortSignal.timeout(800)), "no head through the silenced socket").to.equal("aborted");
+        expect(a.swallowedNotifications).to.equal(swallowed + 1);
+        expect(await endpoint.request<string>("eth_blockNumber")).to.equal(await node.rpc<string>("eth_blockNumber"));
+
+        // With afterMs, a subscription older than that is silent, and a new one is delivered until it is that old.
+        await sleep(firstHeadAt + 1_600 - Date.now());
+        a.fault = { kind: "silent-subscription", afterMs: 1_500 };
+        const fresh = await endpoint.request<string>("eth_subscribe", ["newHeads"]);
+        const delivered: string[] = [];
+        endpoint.socket!.on("notification", (id) => delivered.push(id));
+        await node.rpc("hardhat_mine", ["0x1"]);
+        await until(() => delivered.includes(fresh), "the new subscription's first head");
+        await sleep(200);
+        expect(delivered, "only the new subscription's head").to.deep.equal([fresh]);
+        await sleep(1_600);
+        await node.rpc("hardhat_mine", ["0x1"]);
+        await sleep(300);
+        expect(delivered, "nothing once it is older than afterMs").to.deep.equal([fresh]);
+      } finally {
+        heads.stop();
+      }
+    });
+
+    it("splits the node's side of a WebSocket into whole frames, however the chunks fall", function () {
+      const frame = (text: string, opcode = 0x1, fin = true) => {
+        const payload = Buffer.from(text, "utf8");
+        const first = (fin ? 0x80 : 0) | opcode;
+        if (payload.length < 126) return Buffer.concat([Buffer.from([first, payload.length]), payload]);
+        const header = Buffer.from([first, 126, 0, 0]);
+        header.writeUInt16BE(payload.length, 2);
+        return Buffer.concat([header, payload]);
+      };
+      const upgrade = Buffer.from("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+      const long = JSON.stringify({ jsonrpc: "2.0", method: "eth_subscription", params: { result: "x".repeat(300) } });
+      const frames = [frame('{"id":1}'), frame(long), frame("", 0x9), frame('{"a":', 0x1, false), frame("1}", 0x0)];
+      const stream = Buffer.concat([upgrade, ...frames]);
+      for (const size of [1, 3, 7, 64, stream.length]) {
+        const splitter = new ServerFrames();
+        const units: { bytes: Buffer; text?: string }[] = [];
+        for (let i = 0; i < stream.length; i += size) units.push(...splitter.push(stream.subarray(i, i + size)));
+        expect(Buffer.concat(units.map((u) => u.bytes)).equals(stream), `the same bytes, chunks of ${size}`).to.equal(
+          true,
+        );
+        expect(units.map((u) => u.text)).to.deep.equal([undefined, '{"id":1}', long, undefined, '{"a":1}']);
+      }
+    });
   });
 
   describe("Watcher.run", function () {
@@ -186,12 +247,25 @@ describe("New heads by subscription, with polling as the fallback", function () 
       return { block: Number(receipt.blockNumber), tx: String(tx.hash) };
     }
 
-    /** A watcher over one WebSocket endpoint (a) and two HTTP ones (b, c), finding every transfer out of `signer`. */
-    function watcher(options: { pollIntervalMs: number; ranges: [number, number][]; logs: string[] }) {
+    /**
+     * A watcher over one WebSocket endpoint (a) and two HTTP ones (b, c), finding every transfer out of `signer`.
+     * `events` gets every log line with its fields and time; `processedAt` when each block's range was evaluated.
+     */
+    function watcher(options: {
+      pollIntervalMs: number;
+      ranges: [number, number][];
+      logs: string[];
+      events?: ({ event: string; at: number } & Record<string, unknown>)[];
+      processedAt?: Map<number, number>;
+    }) {
       const store = new Store(path.join(dir, "watcher.db"), 31337);
       const recorder: Detector = {
         name: "ranges",
-        evaluate: ({ range }) => (options.ranges.push([range.from, range.to]), []),
+        evaluate: ({ range }) => {
+          options.ranges.push([range.from, range.to]);
+          for (let n = range.from; n <= range.to; n++) options.processedAt?.set(n, Date.now());
+          return [];
+        },
       };
       const startBlock = 0;
       const w = new Watcher({
@@ -205,7 +279,10 @@ describe("New heads by subscription, with polling as the fallback", function () 
         startBlock,
         pollIntervalMs: options.pollIntervalMs,
         heads: { safetyPollMs: 60_000 },
-        log: (event) => options.logs.push(event),
+        log: (event, fields) => {
+          options.logs.push(event);
+          options.events?.push({ ...fields, event, at: Date.now() });
+        },
       });
       return { store, watcher: w, startBlock };
     }
@@ -273,6 +350,122 @@ describe("New heads by subscription, with polling as the fallback", function () 
         const mine = store.findingsFrom(sent[0]!.block);
         expect(mine.map((f) => f.data.tx)).to.deep.equal(sent.map((s) => s.tx));
       } finally {
+        store.close();
+      }
+    });
+
+    /**
+     * Mines a block every `intervalMs` until stopped, recording when each was mined. Returns the record and the stop
+     * function (which waits for the block being mined).
+     */
+    function mineEvery(intervalMs: number) {
+      const minedAt = new Map<number, number>();
+      let stopped = false;
+      const running = (async () => {
+        while (!stopped) {
+          await node.rpc("hardhat_mine", ["0x1"]);
+          minedAt.set(Number(await node.rpc<string>("eth_blockNumber")), Date.now());
+          await sleep(intervalMs);
+        }
+      })();
+      return {
+        minedAt,
+        stop: async () => {
+          stopped = true;
+          await running;
+        },
+      };
+    }
+
+    const BLOCK_MS = 1_000;
+
+    it("finds a silent subscription within a block interval of the agreed head passing it, replaces it, and polls meanwhile", async function () {
+      const ranges: [number, number][] = [];
+      const logs: string[] = [];
+      const events: ({ event: string; at: number } & Record<string, unknown>)[] = [];
+      const processedAt = new Map<number, number>();
+      const { store, watcher: w } = watcher({ pollIntervalMs: 100, ranges, logs, events, processedAt });
+      const controller = new AbortController();
+      const running = w.run(controller.signal);
+      const miner = mineEvery(BLOCK_MS);
+      try {
+        await until(() => logs.includes("heads-subscribed"), "subscribed");
+        await sleep(6 * BLOCK_MS); // the head source learns the block interval
+        // Each subscription goes silent 2.5 blocks after its first head, as a hardhat node's does after 300 s: the
+        // one made at the start at once, each replacement two or three blocks after it is made.
+        a.fault = { kind: "silent-subscription", afterMs: 2.5 * BLOCK_MS };
+        const silencedAt = Date.now();
+        const silencedHead = Number(await node.rpc<string>("eth_blockNumber"));
+        await until(() => logs.filter((e) => e === "heads-resumed").length >= 2, "two replacements delivering", 20_000);
+        await miner.stop();
+        const last = Number(await node.rpc<string>("eth_blockNumber"));
+        await until(() => processedAt.has(last), "the last block processed");
+
+        const silent = events.filter((e) => e.event === "heads-silent");
+        expect(silent.length, "each silent subscription found").to.be.at.least(2);
+        const first = silent[0]!;
+        expect(first).to.include({ endpoint: "a", replacement: "resubscribe" });
+        expect(Number(first.lastHead)).to.be.within(silencedHead - 1, silencedHead);
+        expect(Number(first.agreedHead)).to.be.above(Number(first.lastHead));
+        expect(Number(first.blockIntervalMs)).to.be.within(0.8 * BLOCK_MS, 1.5 * BLOCK_MS);
+        // Found within about one block interval of the agreed head passing it (and so within about two of going
+        // silent), for the first subscription and each replacement.
+        for (const found of silent) expect(Number(found.behindMs)).to.be.at.most(1.5 * BLOCK_MS);
+        expect(first.at - silencedAt, "ms from silence to detection").to.be.below(3 * BLOCK_MS);
+        const resumed = events.find((e) => e.event === "heads-resumed" && e.at > first.at)!;
+        expect(resumed.at - first.at, "ms from detection to a replacement delivering").to.be.below(2 * BLOCK_MS);
+
+        // Polling covered the gap: every block processed within a block interval of being mined.
+        const late = [...miner.minedAt]
+          .filter(([n]) => n > silencedHead)
+          .map(([n, at]) => [n, processedAt.get(n)! - at] as const);
+        expect(late.length).to.be.at.least(5);
+        for (const [n, ms] of late) expect(ms, `ms from block ${n} to its processing`).to.be.below(BLOCK_MS);
+        expectEachBlockOnce(ranges, 0, last);
+      } finally {
+        await miner.stop();
+        controller.abort();
+        await running;
+        store.close();
+      }
+    });
+
+    it("reconnects when the replacement is silent too, and keeps every block within a block interval by polling", async function () {
+      const ranges: [number, number][] = [];
+      const logs: string[] = [];
+      const events: ({ event: string; at: number } & Record<string, unknown>)[] = [];
+      const processedAt = new Map<number, number>();
+      const { store, watcher: w } = watcher({ pollIntervalMs: 100, ranges, logs, events, processedAt });
+      const controller = new AbortController();
+      const running = w.run(controller.signal);
+      const miner = mineEvery(BLOCK_MS);
+      try {
+        await until(() => logs.includes("heads-subscribed"), "subscribed");
+        await sleep(6 * BLOCK_MS);
+        const connections = a.wsConnections;
+        a.fault = { kind: "silent-subscription" }; // every subscription, on every connection
+        const silencedHead = Number(await node.rpc<string>("eth_blockNumber"));
+        await until(() => events.filter((e) => e.event === "heads-silent").length >= 3, "three replacements", 20_000);
+        const silent = events.filter((e) => e.event === "heads-silent");
+        expect(silent.map((e) => e.replacement)).to.deep.equal(["resubscribe", "reconnect", "reconnect"]);
+        // An endpoint that stays silent is retried less often: the third wait is about twice the second.
+        expect(Number(silent[2]!.behindMs)).to.be.above(1.5 * Number(silent[1]!.behindMs));
+
+        a.fault = { kind: "none" };
+        await until(() => logs.includes("heads-resumed"), "the subscription delivering again", 20_000);
+        expect(a.wsConnections, "a fresh connection for each reconnection").to.be.at.least(connections + 2);
+        await miner.stop();
+        const last = Number(await node.rpc<string>("eth_blockNumber"));
+        await until(() => processedAt.has(last), "the last block processed");
+        const late = [...miner.minedAt]
+          .filter(([n]) => n > silencedHead)
+          .map(([n, at]) => [n, processedAt.get(n)! - at] as const);
+        for (const [n, ms] of late) expect(ms, `ms from block ${n} to its processing`).to.be.below(BLOCK_MS);
+        expectEachBlockOnce(ranges, 0, last);
+      } finally {
+        await miner.stop();
+        controller.abort();
+        await running;
         store.close();
       }
     });

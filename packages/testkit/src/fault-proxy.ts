@@ -8,7 +8,9 @@
  * WebSocket upgrades on the same port are piped byte for byte to the node over TCP (see `wsUrl`), with the faults
  * that make sense below the message level: down (upgrades refused, live sockets cut on their next byte), slow (each
  * chunk to the node delayed) and garbage (each chunk to the node swallowed and answered with a text frame that is not
- * JSON-RPC). Other faults pass WebSocket traffic through. `dropSockets()` cuts every live WebSocket at once.
+ * JSON-RPC) and silent-subscription (the node's subscription notifications swallowed, everything else forwarded;
+ * the node's side is split into whole frames for it, see {@link ServerFrames}). Other faults pass WebSocket traffic
+ * through. `dropSockets()` cuts every live WebSocket at once.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -38,7 +40,13 @@ export type Fault =
    */
   | { kind: "omit-logs"; latest?: number }
   /** Rewrites the node's result of every request with `rewrite` (for lies no fixed mode tells). */
-  | { kind: "rewrite"; rewrite: (method: string, params: unknown[], result: unknown) => unknown };
+  | { kind: "rewrite"; rewrite: (method: string, params: unknown[], result: unknown) => unknown }
+  /**
+   * WebSocket only: keeps the socket open and answering requests, but swallows the node's `eth_subscription`
+   * notifications: all of them, or (with `afterMs`) each subscription's from `afterMs` after its first notification
+   * on, as a `hardhat node` does 300 s after a subscription was made (a new subscription is delivered again).
+   */
+  | { kind: "silent-subscription"; afterMs?: number };
 
 interface RpcRequest {
   jsonrpc: "2.0";
@@ -62,6 +70,106 @@ function textFrame(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
 }
 
+/**
+ * The node's side of a piped WebSocket, split into the units a fault can drop: the HTTP upgrade response, then whole
+ * frames (a frame split across TCP chunks waits for its rest; a chunk of several frames gives each). A message
+ * fragmented over several frames comes out as one unit of all its frames, with control frames sent between them
+ * passed on at once. Frames are never altered, so what is forwarded is the node's bytes unchanged.
+ */
+export class ServerFrames {
+  private buffer: Buffer = Buffer.alloc(0);
+  private upgraded = false;
+  /** A fragmented message so far: its frames, their payloads, and whether it is readable text. */
+  private fragments: { frames: Buffer[]; payloads: Buffer[]; text: boolean } | undefined;
+
+  /**
+   * Takes the next chunk from the node; returns the units it completes, each with the text of its message when it
+   * is a text message (undefined for the upgrade response, control and binary frames, and compressed frames).
+   */
+  push(chunk: Buffer): { bytes: Buffer; text?: string }[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const units: { bytes: Buffer; text?: string }[] = [];
+    if (!this.upgraded) {
+      const end = this.buffer.indexOf("\r\n\r\n");
+      if (end < 0) return units;
+      units.push({ bytes: this.buffer.subarray(0, end + 4) });
+      this.buffer = this.buffer.subarray(end + 4);
+      this.upgraded = true;
+    }
+    for (;;) {
+      const frame = this.nextFrame();
+      if (frame === undefined) break;
+      const { bytes, fin, opcode, payload, compressed } = frame;
+      if (opcode >= 0x8) {
+        units.push({ bytes }); // a control frame (close, ping, pong), which may come between fragments
+      } else if (opcode !== 0x0 && fin) {
+        units.push({ bytes, text: opcode === 0x1 && !compressed ? payload.toString("utf8") : undefined });
+      } else if (opcode !== 0x0) {
+        this.fragments = { frames: [bytes], payloads: [payload], text: opcode === 0x1 && !compressed };
+      } else if (this.fragments !== undefined) {
+        const message = this.fragments;
+        message.frames.push(bytes);
+        message.payloads.push(payload);
+        if (fin) {
+          this.fragments = undefined;
+          units.push({
+            bytes: Buffer.concat(message.frames),
+            text: message.text ? Buffer.concat(message.payloads).toString("utf8") : undefined,
+          });
+        }
+      } else {
+        units.push({ bytes }); // a continuation without a start: not ours to judge
+      }
+    }
+    return units;
+  }
+
+  /** The next whole frame in the buffer (removed from it), or undefined until one is complete. */
+  private nextFrame():
+    { bytes: Buffer; fin: boolean; opcode: number; payload: Buffer; compressed: boolean } | undefined {
+    const b = this.buffer;
+    if (b.length < 2) return undefined;
+    const fin = (b[0]! & 0x80) !== 0;
+    const compressed = (b[0]! & 0x40) !== 0; // RSV1: permessage-deflate (not negotiated by the nodes we test)
+    const opcode = b[0]! & 0x0f;
+    const masked = (b[1]! & 0x80) !== 0; // never from a server, but harmless to read
+    let length = b[1]! & 0x7f;
+    let offset = 2;
+    if (length === 126) {
+      if (b.length < 4) return undefined;
+      length = b.readUInt16BE(2);
+      offset = 4;
+    } else if (length === 127) {
+      if (b.length < 10) return undefined;
+      length = Number(b.readBigUInt64BE(2));
+      offset = 10;
+    }
+    const keyAt = offset;
+    if (masked) offset += 4;
+    if (b.length < offset + length) return undefined;
+    const bytes = b.subarray(0, offset + length);
+    let payload = b.subarray(offset, offset + length);
+    if (masked) {
+      const key = b.subarray(keyAt, keyAt + 4);
+      payload = Buffer.from(payload.map((byte, i) => byte ^ key[i % 4]!));
+    }
+    this.buffer = b.subarray(offset + length);
+    return { bytes, fin, opcode, payload, compressed };
+  }
+}
+
+/** The subscription id of an `eth_subscription` notification's text, or undefined for any other message. */
+function notificationOf(text: string | undefined): string | undefined {
+  if (text === undefined || !text.includes("eth_subscription")) return undefined;
+  try {
+    const message = JSON.parse(text) as { method?: unknown; params?: { subscription?: unknown } };
+    if (message.method !== "eth_subscription") return undefined;
+    return typeof message.params?.subscription === "string" ? message.params.subscription : "";
+  } catch {
+    return undefined;
+  }
+}
+
 export class FaultProxy {
   fault: Fault = { kind: "none" };
   /** Like many providers, refuse `eth_getLogs` over more than this many blocks (undefined: no limit). */
@@ -71,6 +179,8 @@ export class FaultProxy {
   readonly calls = new Map<string, number>();
   /** WebSocket connections accepted (each upgrade piped to the node). */
   wsConnections = 0;
+  /** Subscription notifications the silent-subscription fault swallowed. */
+  swallowedNotifications = 0;
   url = "";
   private server: Server | undefined;
   private port = 0;
@@ -161,9 +271,24 @@ export class FaultProxy {
       }
       upstream.write(chunk);
     });
+    const frames = new ServerFrames();
+    /** When each subscription's first notification passed, for `afterMs`. */
+    const firstSeen = new Map<string, number>();
     upstream.on("data", (chunk: Buffer) => {
       if (this.fault.kind === "down") return cut();
-      client.write(chunk);
+      for (const unit of frames.push(chunk)) {
+        const fault = this.fault;
+        const subscription = notificationOf(unit.text);
+        if (subscription !== undefined) {
+          const first = firstSeen.get(subscription) ?? Date.now();
+          firstSeen.set(subscription, first);
+          if (fault.kind === "silent-subscription" && Date.now() - first >= (fault.afterMs ?? 0)) {
+            this.swallowedNotifications += 1;
+            continue;
+          }
+        }
+        client.write(unit.bytes);
+      }
     });
   }
 

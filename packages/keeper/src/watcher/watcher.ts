@@ -2,7 +2,7 @@
  * The pipeline: RPC pool -> follower -> detectors -> responder -> store. One `tick` follows the chain to the agreed
  * head, runs every detector on each new range, stores the findings with the cursor, and acts on those at or above the
  * response threshold. `run` ticks until its signal aborts, on each new head a WebSocket subscription announces, and
- * by polling while no subscription is alive.
+ * by polling while no subscription is alive (or while every one is behind the quorum's head: see HeadSource).
  */
 import type { Detector, DetectorFinding, Response } from "../detectors/types.js";
 import { type BlockRange, Follower, type StepResult } from "../follower/follower.js";
@@ -116,6 +116,7 @@ export class Watcher {
     try {
       while (!signal.aborted) {
         let head: number | undefined;
+        const started = Date.now();
         try {
           const result = await this.tick();
           head = result.head;
@@ -124,6 +125,8 @@ export class Watcher {
           log?.("tick-error", { error: (error as Error).message.split("\n")[0] });
           await this.options.onTick?.(undefined, error);
         }
+        // The quorum's head tells the head source what each subscription should have delivered by now.
+        heads.observe(pool.agreedHead, started);
         await heads.wait(signal, head);
       }
     } finally {
