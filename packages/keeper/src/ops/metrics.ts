@@ -24,7 +24,7 @@ export class KeeperMetrics {
   });
   readonly endpointDisputes = new Gauge({
     name: "cordon_endpoint_disputes",
-    help: "Answers of an endpoint that a quorum or a proof contradicted in this run (omitted logs, a false simulation, an outvoted read)",
+    help: "Answers of an endpoint that a quorum or a proof contradicted in this run (omitted logs, a false simulation, a lie a proof exposed)",
     labelNames: ["network", "endpoint"] as const,
     registers: [this.registry],
   });

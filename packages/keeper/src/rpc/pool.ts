@@ -117,7 +117,7 @@ export class RpcPool {
 
   /**
    * Scores an answer of `name` that a quorum or a proof contradicted (`what`, in words): an omitted log, a simulation
-   * that said there was nothing to do, a state read outvoted. Counted for the run (`disputes` in {@link health},
+   * that said there was nothing to do, a lie a proof exposed. Counted for the run (`disputes` in {@link health},
    * `cordon_endpoint_disputes` in the metrics), whether or not it also takes the endpoint out of rotation.
    */
   dispute(name: string, what: string): void {
@@ -373,8 +373,9 @@ export class RpcPool {
     }
     const disagreed = sorted.slice(1).flatMap((g) => g.endpoints);
     for (const name of disagreed) {
+      // Not scored as a dispute: the quorum may be the liars (two endpoints agreeing on a false state outvote the
+      // honest one); what a proof contradicts is scored, through markLiar.
       this.diverging.set(name, `answered ${method} differently from a quorum`);
-      this.dispute(name, `answered ${method} differently from a quorum`);
     }
     return { result: best.result, agreed: best.endpoints, disagreed, failed };
   }
