@@ -6,7 +6,8 @@
  * of the first exploit transaction, a one-transaction drain stopped by the breaker in that transaction, no cell
  * draining more than the withdrawal limit, no block left unprocessed.
  *
- * `CORDON_DRILL_SCENARIOS` and `CORDON_DRILL_FAULTS` (comma-separated names) run a part of the matrix.
+ * `CORDON_DRILL_SCENARIOS` and `CORDON_DRILL_FAULTS` (comma-separated names) run a part of the matrix;
+ * `CORDON_DRILL_KEEP=1` keeps every cell's logs and configs when all cells meet their targets too.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,6 +91,6 @@ try {
   }
 } finally {
   await chain.stop();
-  if (!failed) rmSync(workDir, { recursive: true, force: true });
+  if (!failed && process.env.CORDON_DRILL_KEEP === undefined) rmSync(workDir, { recursive: true, force: true });
 }
 process.exitCode = failed ? 1 : 0;

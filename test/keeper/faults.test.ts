@@ -109,6 +109,8 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
       kind: "slow",
       delayMs: 40,
     });
+    const disputed = logs.find((l) => l.event === "endpoint-disputed" && l.endpoint === "primary");
+    expect(String(disputed?.what), "the endpoint named in the log").to.match(/omitted/);
     const named = logs.filter(
       (l) => (l.event === "logs-omitted" || l.event === "logs-outvoted") && l.endpoint === "primary",
     );
@@ -130,11 +132,23 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
     expect(first?.status, "the first action is the pause, not a skip").to.equal("mined");
     const disputed = logs.find((l) => l.event === "responder-simulation-disputed");
     expect(disputed?.endpoints, "the lying simulation named in the log").to.deep.equal(["primary"]);
+    const scored = logs.find((l) => l.event === "endpoint-disputed" && l.endpoint === "primary");
+    expect(String(scored?.what)).to.match(/simulated CordonInvalidTransition/);
     expect(metrics).to.match(/cordon_endpoint_disputes\{network="local",endpoint="primary"\} [1-9]/);
   });
 
   it("ahead liar: pauses when the primary claims a head 5 blocks above the others and lies in its state reads", async function () {
-    const { metrics } = await pausesWithin1Block({ kind: "ahead", by: 5, lieIn: ["eth_call", "eth_getBalance"] });
+    const { logs, metrics } = await pausesWithin1Block({
+      kind: "ahead",
+      by: 5,
+      lieIn: ["eth_call", "eth_getBalance"],
+    });
+    // Out of rotation, named with why: ahead of the quorum, or diverging once its state reads are outvoted.
+    const flagged = logs.find(
+      (l) =>
+        l.event === "endpoint-status" && l.endpoint === "primary" && ["ahead", "diverging"].includes(String(l.status)),
+    );
+    expect(String(flagged?.why), "the endpoint named in the log").to.match(/claims head \d+, \d+ above|differently/);
     expect(metrics).to.match(
       /cordon_endpoint_status\{network="local",endpoint="primary",status="(ahead|diverging)"\} 1/,
     );

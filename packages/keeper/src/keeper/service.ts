@@ -24,7 +24,7 @@ import type { KeeperMetrics } from "../ops/metrics.js";
 import type { Check, OpsServer } from "../ops/http.js";
 import type { Logger } from "../ops/logger.js";
 import { type ActionOutcome, Responder } from "../responder/responder.js";
-import { hexNumber, type RpcPool } from "../rpc/pool.js";
+import { type EndpointHealth, hexNumber, type RpcPool } from "../rpc/pool.js";
 import type { Severity } from "../domain/types.js";
 import { Store } from "../store/store.js";
 import { revive, type TickResult, Watcher } from "../watcher/watcher.js";
@@ -77,6 +77,8 @@ interface NetworkRuntime {
   lastError: string | undefined;
   /** Open incidents during which a quorum has seen the hub not fully open (paused by anyone). */
   seenClosed: Set<number>;
+  /** Each endpoint's status and dispute count as last logged: a change is logged once, naming the endpoint. */
+  endpointsSeen: Map<string, { status: string; disputes: number }>;
 }
 
 export class Keeper {
@@ -225,6 +227,7 @@ export class Keeper {
       lastTickOkAt: Date.now(),
       lastError: undefined,
       seenClosed: new Set(),
+      endpointsSeen: new Map(),
     };
     for (const protocol of network.protocols) {
       for (const detector of protocol.detectors) {
@@ -469,16 +472,48 @@ export class Keeper {
   private async afterTick(runtime: NetworkRuntime, result: TickResult | undefined, error: unknown): Promise<void> {
     const network = runtime.network.name;
     runtime.lastTickAt = Date.now();
+    const health = runtime.pool.health();
+    this.logHealth(runtime, health);
     if (result === undefined) {
       runtime.lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
       this.metrics.tickErrors.inc({ network });
-      this.metrics.observeHealth(network, runtime.pool.health());
+      this.metrics.observeHealth(network, health);
       return;
     }
     runtime.lastTickOkAt = runtime.lastTickAt;
     runtime.lastError = undefined;
-    this.metrics.observeTick(network, result, runtime.pool.health(), runtime.store.cursor()?.number);
+    this.metrics.observeTick(network, result, health, runtime.store.cursor()?.number);
     await this.report(runtime, result.findings, result.actions);
+  }
+
+  /**
+   * Logs each endpoint whose status changed (`endpoint-status`, with why) or whose answers a quorum or a proof
+   * contradicted again (`endpoint-disputed`, with the last contradiction): the endpoint that omitted, lied or fell
+   * behind is named in the log, as it is in the metrics.
+   */
+  private logHealth(runtime: NetworkRuntime, health: EndpointHealth[]): void {
+    for (const e of health) {
+      const seen = runtime.endpointsSeen.get(e.name) ?? { status: "unknown", disputes: 0 };
+      // An endpoint first seen healthy is not news; every other change is.
+      if (e.status !== seen.status && !(seen.status === "unknown" && e.status === "healthy")) {
+        const fields = {
+          event: "endpoint-status",
+          endpoint: e.name,
+          status: e.status,
+          was: seen.status,
+          why: e.reason,
+        };
+        if (e.status === "healthy") runtime.log.info(fields, `endpoint ${e.name} is back in rotation`);
+        else runtime.log.warn(fields, `endpoint ${e.name} is ${e.status}: ${e.reason ?? ""}`);
+      }
+      if (e.disputes > seen.disputes) {
+        runtime.log.warn(
+          { event: "endpoint-disputed", endpoint: e.name, disputes: e.disputes, what: e.lastDispute },
+          `endpoint ${e.name}: ${e.lastDispute ?? "an answer was contradicted"}`,
+        );
+      }
+      runtime.endpointsSeen.set(e.name, { status: e.status, disputes: e.disputes });
+    }
   }
 
   /** Logs and alerts on findings and the actions taken on them, records the actions in their incidents. */
