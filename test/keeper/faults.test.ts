@@ -134,6 +134,8 @@ describe("cordon watch, with one dishonest endpoint of three", function () {
     expect(disputed?.endpoints, "the lying simulation named in the log").to.deep.equal(["primary"]);
     const scored = logs.find((l) => l.event === "endpoint-disputed" && l.endpoint === "primary");
     expect(String(scored?.what)).to.match(/simulated CordonInvalidTransition/);
+    // Named in its status too: disputed (in rotation, asked last) for a while after the contradicted simulation.
+    expect(metrics).to.match(/cordon_endpoint_status\{network="local",endpoint="primary",status="disputed"\} 1/);
     expect(metrics).to.match(/cordon_endpoint_disputes\{network="local",endpoint="primary"\} [1-9]/);
   });
 

@@ -64,6 +64,12 @@ describe("cordon watch with a silent subscription, as a separate process", funct
       expect(Number(silent.lastHead)).to.be.below(exploitBlock);
       expect(Number(silent.agreedHead)).to.be.at.least(exploitBlock);
       expect(Number(silent.behindMs), "found within about one block interval").to.be.at.most(1_500);
+      // The endpoint is named where operators look: its status is disputed, with why.
+      const named = await keeper.waitFor(
+        (l) => l.event === "endpoint-status" && l.endpoint === "ws" && l.status === "disputed",
+        10_000,
+      );
+      expect(String(named.why)).to.match(/newHeads subscription went silent/);
       const sent = Number(await chain.node.rpc<string>("eth_getTransactionCount", [protocol.keeper.address, "latest"]));
       expect(sent, "one transaction from the keeper").to.equal(1);
       console.log(

@@ -288,6 +288,10 @@ export class HeadSource {
       this.subscriptions.delete(endpoint);
       this.strikes.set(endpoint, strikes + 1);
       const reconnect = strikes >= 1 && endpoint.socket !== undefined;
+      this.options.pool.dispute(
+        endpoint.name,
+        `its newHeads subscription went silent at head ${subscription.delivered ?? "none"} while a quorum was at ${this.agreedHead}`,
+      );
       this.options.log?.("heads-silent", {
         endpoint: endpoint.name,
         lastHead: subscription.delivered ?? null,

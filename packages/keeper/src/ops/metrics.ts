@@ -18,7 +18,7 @@ export class KeeperMetrics {
   });
   readonly endpointStatus = new Gauge({
     name: "cordon_endpoint_status",
-    help: "1 on the endpoint's current status (healthy = in rotation; down, lagging, ahead of the quorum, diverging, rate-limited = out)",
+    help: "1 on the endpoint's current status (healthy = in rotation; disputed = in rotation, asked last, after a contradicted answer; down, lagging, ahead of the quorum, diverging, rate-limited = out)",
     labelNames: ["network", "endpoint", "status"] as const,
     registers: [this.registry],
   });
@@ -108,7 +108,16 @@ export class KeeperMetrics {
   observeHealth(network: string, health: EndpointHealth[]): void {
     for (const e of health) {
       if (e.lag !== undefined) this.endpointLag.set({ network, endpoint: e.name }, e.lag);
-      for (const status of ["healthy", "down", "lagging", "ahead", "diverging", "rate-limited", "unknown"]) {
+      for (const status of [
+        "healthy",
+        "down",
+        "lagging",
+        "ahead",
+        "diverging",
+        "disputed",
+        "rate-limited",
+        "unknown",
+      ]) {
         this.endpointStatus.set({ network, endpoint: e.name, status }, e.status === status ? 1 : 0);
       }
       this.endpointLatency.set({ network, endpoint: e.name }, e.latencyMs / 1000);

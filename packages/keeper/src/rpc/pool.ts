@@ -21,9 +21,16 @@ export interface PoolConfig {
    * watcher this, not its timeout.
    */
   graceMs?: number;
+  /**
+   * After an answer of an endpoint was contradicted ({@link RpcPool.dispute}: a simulation a quorum did not confirm, a
+   * subscription that went silent), how long it is `disputed`: named in its status, still in rotation but asked after
+   * every healthy endpoint, and a vote in quorum reads as before. Default 60,000 ms.
+   */
+  disputedForMs?: number;
 }
 
-export type EndpointStatus = "healthy" | "down" | "lagging" | "ahead" | "diverging" | "rate-limited" | "unknown";
+export type EndpointStatus =
+  "healthy" | "down" | "lagging" | "ahead" | "diverging" | "disputed" | "rate-limited" | "unknown";
 
 export interface EndpointHealth {
   name: string;
@@ -79,7 +86,8 @@ export class RpcPool {
   agreedHead: BlockHead | undefined;
   private readonly diverging = new Map<string, string>();
   private readonly liars = new Map<string, string>();
-  private readonly disputes = new Map<string, { count: number; last: string }>();
+  private readonly disputes = new Map<string, { count: number; last: string; at: number }>();
+  readonly disputedForMs: number;
 
   constructor(config: PoolConfig) {
     if (config.endpoints.length === 0) throw new CordonError("an RPC pool needs at least one endpoint");
@@ -90,6 +98,7 @@ export class RpcPool {
     this.quorum = config.quorum ?? Math.floor(config.endpoints.length / 2) + 1;
     this.maxConsecutiveErrors = config.maxConsecutiveErrors ?? 3;
     this.graceMs = config.graceMs ?? 150;
+    this.disputedForMs = config.disputedForMs ?? 60_000;
     if (this.quorum < 1 || this.quorum > this.endpoints.length) {
       throw new CordonError(`quorum ${this.quorum} must be between 1 and the number of endpoints`, {
         details: `${this.endpoints.length} endpoints are configured`,
@@ -118,12 +127,14 @@ export class RpcPool {
   /**
    * Scores an answer of `name` that a quorum or a proof contradicted (`what`, in words): an omitted log, a simulation
    * that said there was nothing to do, a lie a proof exposed. Counted for the run (`disputes` in {@link health},
-   * `cordon_endpoint_disputes` in the metrics), whether or not it also takes the endpoint out of rotation.
+   * `cordon_endpoint_disputes` in the metrics); for `disputedForMs` after, the endpoint's status is `disputed` (unless it
+   * is out of rotation for a worse reason).
    */
   dispute(name: string, what: string): void {
-    const entry = this.disputes.get(name) ?? { count: 0, last: what };
+    const entry = this.disputes.get(name) ?? { count: 0, last: what, at: 0 };
     entry.count += 1;
     entry.last = what;
+    entry.at = Date.now();
     this.disputes.set(name, entry);
   }
 
@@ -292,16 +303,24 @@ export class RpcPool {
         `claims head ${e.head.number}, ${e.head.number - this.referenceHead} above the ${this.referenceHead} a quorum has reached: unconfirmed until a quorum reaches it`,
       ];
     }
+    const dispute = this.disputes.get(e.name);
+    if (dispute !== undefined && Date.now() - dispute.at < this.disputedForMs) {
+      return ["disputed", `contradicted ${Math.round((Date.now() - dispute.at) / 1000)} s ago: ${dispute.last}`];
+    }
     return ["healthy", undefined];
   }
 
-  /** Healthy endpoints, best first (least lag, then fewest recent errors, then lowest latency). */
+  /**
+   * Endpoints in rotation, best first: healthy before disputed, then least lag, fewest recent errors, lowest latency.
+   */
   healthy(): Endpoint[] {
     const ref = this.referenceHead ?? 0;
+    const status = new Map(this.endpoints.map((e) => [e, this.statusOf(e)[0]]));
     return this.endpoints
-      .filter((e) => this.statusOf(e)[0] === "healthy")
+      .filter((e) => status.get(e) === "healthy" || status.get(e) === "disputed")
       .sort(
         (a, b) =>
+          Number(status.get(a) === "disputed") - Number(status.get(b) === "disputed") ||
           ref - (a.head?.number ?? 0) - (ref - (b.head?.number ?? 0)) ||
           a.stats.recentErrors - b.stats.recentErrors ||
           a.stats.latencyMs - b.stats.latencyMs,
