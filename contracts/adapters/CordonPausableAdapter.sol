@@ -23,7 +23,7 @@ import {HubState, HubSync} from "../libraries/CordonTypes.sol";
  *   Shutdown unless `openInExitMode` (a plain pausable contract has no withdraw-only path: either everything is
  *   closed or everything is open; in Recovery the exit path also closes while governance seals it).
  * - The adapter only unpauses what it paused: a target its own admin paused stays paused when the hub reopens.
- * - A guardian pause ends by itself at its expiry, with no transaction; a target cannot see that, so anyone may call
+ * - A guardian pause ends by itself at its expiry, with no transaction; the target cannot see that, so anyone may call
  *   {sync} to apply the hub's current state (the hub's `settleExpiry` does the same through a push).
  * - A failing pause or unpause call reverts the push with {CordonAdapterCallFailed}, carrying the target's revert
  *   data: the hub records it (`SyncFailed`) and the incident shows which contract stayed open.
@@ -34,8 +34,8 @@ import {HubState, HubSync} from "../libraries/CordonTypes.sol";
 contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
     /// @notice The hub this adapter obeys.
     address private immutable _hub;
-    /// @notice The contract the adapter pauses.
-    address public immutable target;
+    /// @notice The contract the adapter pauses (its target).
+    address public immutable pausable;
     /// @notice The scopes whose pause also pauses the target (besides a protocol-wide pause).
     uint256 public immutable scopes;
     /// @notice Whether the target reopens in Recovery (unless sealed) and Shutdown, the hub's exit modes.
@@ -92,7 +92,7 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
         if (unpauseCall.length < 4) revert CordonAdapterInvalidSetup("unpauseCall", "needs at least a selector");
         if (scopes_ & ~_SCOPE_MASK != 0) revert CordonAdapterInvalidSetup("scopes", "has bits above scope 207");
         _hub = hub_;
-        target = target_;
+        pausable = target_;
         pausedSelector = pausedSelector_;
         scopes = scopes_;
         openInExitMode = openInExitMode_;
@@ -119,8 +119,8 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
 
     /// @notice Whether the target is paused now, as its own view says.
     function targetPaused() public view returns (bool) {
-        (bool ok, bytes memory answer) = target.staticcall(abi.encodeWithSelector(pausedSelector));
-        if (!ok || answer.length < 32) revert CordonAdapterUnreadablePaused(target, pausedSelector);
+        (bool ok, bytes memory answer) = pausable.staticcall(abi.encodeWithSelector(pausedSelector));
+        if (!ok || answer.length < 32) revert CordonAdapterUnreadablePaused(pausable, pausedSelector);
         return abi.decode(answer, (uint256)) != 0;
     }
 
@@ -155,7 +155,7 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
 
     /// @inheritdoc ICordonCheckpointed
     function stateDigest() external view returns (bytes32) {
-        return keccak256(abi.encode(target, targetPaused(), _pausedByCordon));
+        return keccak256(abi.encode(pausable, targetPaused(), _pausedByCordon));
     }
 
     /// @inheritdoc ICordonCheckpointed
@@ -224,11 +224,11 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
         if (closed && !paused) {
             _callTarget(_pauseCall);
             _pausedByCordon = true;
-            emit TargetPaused(target, sync_.incidentId);
+            emit TargetPaused(pausable, sync_.incidentId);
         } else if (!closed && paused && _pausedByCordon) {
             _callTarget(_unpauseCall);
             _pausedByCordon = false;
-            emit TargetUnpaused(target, sync_.incidentId);
+            emit TargetUnpaused(pausable, sync_.incidentId);
         } else if (!paused) {
             // Unpaused by its own admin meanwhile: what is paused later by someone else is not the adapter's to lift.
             _pausedByCordon = false;
@@ -265,7 +265,7 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
     function _callTarget(bytes memory data) private {
         // A low-level call, so that the target's revert data reaches the hub's SyncFailed record whole.
         // solhint-disable-next-line avoid-low-level-calls
-        (bool ok, bytes memory reason) = target.call(data);
-        if (!ok) revert CordonAdapterCallFailed(target, bytes4(data), reason);
+        (bool ok, bytes memory reason) = pausable.call(data);
+        if (!ok) revert CordonAdapterCallFailed(pausable, bytes4(data), reason);
     }
 }
