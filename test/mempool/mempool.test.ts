@@ -11,9 +11,11 @@ import { Contract } from "ethers";
 import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
 import { frontRunFees, judgePending, PendingBudget } from "@cordon/keeper/mempool/judge.js";
 import { type PendingTx, PendingSource } from "@cordon/keeper/mempool/pending.js";
+import { MempoolStage } from "@cordon/keeper/mempool/stage.js";
 import { simulatePending } from "@cordon/keeper/mempool/simulate.js";
 import { RpcPool } from "@cordon/keeper/rpc/pool.js";
 import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
+import { deploy } from "../support/deploy.js";
 import { until } from "../support/keeper-config.js";
 import { deploySampleProtocol, E18 } from "../support/protocol.js";
 
@@ -148,5 +150,100 @@ describe("Mempool: an exploit seen pending is simulated, judged and beaten in it
     expect(budget.take(finding("critical"), 500).ok).to.equal(true);
     expect(budget.take(finding("critical"), 999).ok, "two in the window").to.equal(false);
     expect(budget.take(finding("critical"), 1_000).ok, "the first has left the window").to.equal(true);
+  });
+
+  it("as one stage: an exploit through an attack contract is found among harmless pending transactions and paused first", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const vault = String(protocol.vault.target).toLowerCase();
+    const token = String(protocol.token.target).toLowerCase();
+    const vaultBefore = (await protocol.token.getFunction("balanceOf")(protocol.vault.target)) as bigint;
+    // The attacker's contract, deployed and funded while blocks are still mined at once.
+    const drainer = await deploy(protocol.attacker, "DrainLoop", "contracts/mocks", []);
+    const deployer = await chain.wallet(TEST_KEYS.deployer);
+    await (
+      await (protocol.token.connect(deployer) as Contract).getFunction("mint")(protocol.attacker.address, 1_000n * E18)
+    ).wait();
+    await (
+      await (protocol.token.connect(protocol.attacker) as Contract).getFunction("approve")(drainer.target, 2n ** 255n)
+    ).wait();
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await pool.refresh();
+    const keeper = await chain.wallet(TEST_KEYS.keeper);
+    const agreed = async () => {
+      const block = (await chain.provider.getBlock("latest"))!;
+      return {
+        number: block.number,
+        hash: block.hash!,
+        parentHash: block.parentHash,
+        timestamp: block.timestamp,
+        baseFeePerGas: block.baseFeePerGas!,
+      };
+    };
+    let head = await agreed();
+    const pauses: string[] = [];
+    const stage = new MempoolStage({
+      pool,
+      detectors: [
+        largeTransferDetector({
+          token,
+          from: vault,
+          threshold: 500n * E18,
+          severity: "critical",
+          response: { kind: "pause", reason: 0x0101 },
+        }),
+      ],
+      addresses: [vault, token],
+      head: () => head,
+      feeCeiling: 2000n * GWEI,
+      pollIntervalMs: 50,
+      onAction: async (_finding, _tx, fees) => {
+        const sent = await (protocol.hub.connect(keeper) as Contract).getFunction("pause")(0x0101, {
+          ...fees,
+          gasLimit: 3_000_000,
+        });
+        pauses.push(sent.hash as string);
+      },
+    });
+    stage.start();
+    try {
+      // Harmless traffic: ether transfers between people, sent before the exploit.
+      for (let i = 0; i < 5; i++)
+        await deployer.sendTransaction({
+          to: keeper.address,
+          value: 1n,
+          maxPriorityFeePerGas: 3n * GWEI,
+          maxFeePerGas: 50n * GWEI,
+        });
+      // The exploit goes through the attacker's contract: its target is no watched contract.
+      const sent = await (drainer.connect(protocol.attacker) as Contract).getFunction("drain")(
+        protocol.vault.target,
+        1_000n * E18,
+        3,
+        {
+          maxPriorityFeePerGas: 2n * GWEI,
+          maxFeePerGas: 50n * GWEI,
+          gasLimit: 500_000,
+        },
+      );
+      await until(
+        async () => pauses.length,
+        (n) => n > 0,
+        10_000,
+      );
+      expect(pauses, "one pause").to.have.length(1);
+      await stage.settled();
+      expect(stage.counts.acted).to.equal(1);
+      expect(stage.counts.simulated, "the harmless transfers were simulated too").to.be.greaterThanOrEqual(6);
+      await chain.node.rpc("evm_mine", []);
+      const pauseReceipt = (await chain.provider.getTransactionReceipt(pauses[0]!))!;
+      const exploitReceipt = (await chain.provider.getTransactionReceipt(sent.hash))!;
+      expect(pauseReceipt.blockNumber).to.equal(exploitReceipt.blockNumber);
+      expect(pauseReceipt.index).to.be.lessThan(exploitReceipt.index);
+      expect(exploitReceipt.status, "the drain finds the vault closed and reverts").to.equal(0);
+      expect(await protocol.token.getFunction("balanceOf")(protocol.vault.target), "0% drained").to.equal(vaultBefore);
+      head = await agreed();
+    } finally {
+      stage.stop();
+    }
   });
 });
