@@ -1,8 +1,7 @@
 /**
  * The pending-transaction stage: follows the transactions endpoints hold in their mempools, before any block has them.
  * A WebSocket endpoint is subscribed to `newPendingTransactions` (hashes; each new hash is then fetched from the same
- * endpoint); every endpoint is also polled with `eth_pendingTransactions`, which also covers endpoints without
- * subscriptions and notifications lost on a reconnect. A transaction is delivered once, the first time any endpoint
+ * endpoint); the endpoints without a live subscription are polled with `eth_pendingTransactions` instead. A transaction is delivered once, the first time any endpoint
  * shows it, with the time it was first seen and whether it calls one of the watched contracts directly (`direct`).
  * An exploit usually reaches them through a contract of its own, so every transaction is delivered: the simulation
  * (`simulate.ts`, `touched`) says which ones reach them.
@@ -91,10 +90,13 @@ export class PendingSource {
   readonly counts: PendingCounts = { seen: 0, direct: 0 };
   private readonly watched: Set<string>;
   private readonly known = new Set<string>();
+  private readonly fetching = new Set<string>();
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private readonly detach: (() => void)[] = [];
+  /** Endpoints whose `newPendingTransactions` subscription is live: polling them is left out. */
+  private readonly subscribed = new Set<string>();
   private running = false;
 
   constructor(private readonly options: PendingSourceOptions) {
@@ -114,7 +116,10 @@ export class PendingSource {
       const onOpen = () => {
         endpoint
           .request<string>("eth_subscribe", ["newPendingTransactions"])
-          .then((id) => (subscription = id))
+          .then((id) => {
+            subscription = id;
+            this.subscribed.add(endpoint.name);
+          })
           .catch((error: unknown) =>
             this.options.log?.("pending-subscribe-failed", { endpoint: endpoint.name, error: String(error) }),
           );
@@ -123,8 +128,12 @@ export class PendingSource {
         if (id !== subscription || typeof result !== "string") return;
         void this.fetch(endpoint, result.toLowerCase());
       };
-      socket.on("open", onOpen).on("notification", onNotification);
-      this.detach.push(() => socket.off("open", onOpen).off("notification", onNotification));
+      const onClose = () => {
+        subscription = undefined;
+        this.subscribed.delete(endpoint.name);
+      };
+      socket.on("open", onOpen).on("close", onClose).on("notification", onNotification);
+      this.detach.push(() => socket.off("open", onOpen).off("close", onClose).off("notification", onNotification));
       if (socket.isOpen) onOpen();
       else socket.connect();
     }
@@ -141,31 +150,40 @@ export class PendingSource {
     for (const off of this.detach.splice(0)) off();
   }
 
-  /** Asks every endpoint for its pending transactions once; returns how many new ones it delivered. */
+  /**
+   * Asks every endpoint without a live subscription for its pending transactions once; returns how many new ones it
+   * delivered.
+   */
   async poll(): Promise<number> {
     const before = this.counts.seen;
     await Promise.all(
-      this.options.pool.endpoints.map(async (endpoint) => {
-        try {
-          const pending = await endpoint.request<unknown[]>("eth_pendingTransactions", []);
-          const at = this.now();
-          for (const raw of pending ?? []) this.offer(toPendingTx(raw, endpoint.name, at, this.watched));
-        } catch {
-          // An endpoint without the method, or down: its subscription (if any) and the others still cover it.
-        }
-      }),
+      this.options.pool.endpoints
+        .filter((e) => !this.subscribed.has(e.name))
+        .map(async (endpoint) => {
+          try {
+            const pending = await endpoint.request<unknown[]>("eth_pendingTransactions", []);
+            const at = this.now();
+            for (const raw of pending ?? []) this.offer(toPendingTx(raw, endpoint.name, at, this.watched));
+          } catch {
+            // An endpoint without the method, or down: its subscription (if any) and the others still cover it.
+          }
+        }),
     );
     return this.counts.seen - before;
   }
 
   private async fetch(endpoint: Endpoint, hash: string): Promise<void> {
-    if (this.known.has(hash)) return;
+    // Each endpoint announces the same hash: one fetch, from the first to announce it.
+    if (this.known.has(hash) || this.fetching.has(hash)) return;
+    this.fetching.add(hash);
     const at = this.now();
     try {
       const raw = await endpoint.request("eth_getTransactionByHash", [hash]);
       this.offer(toPendingTx(raw, endpoint.name, at, this.watched));
     } catch {
-      // Gone already, or the endpoint failed: polling covers it.
+      // Gone already, or the endpoint failed: another endpoint's announcement or a poll covers it.
+    } finally {
+      this.fetching.delete(hash);
     }
   }
 

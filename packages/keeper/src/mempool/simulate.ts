@@ -83,32 +83,33 @@ export async function simulatePending(pool: RpcPool, tx: PendingTx, onBlock: num
   const params = [callOf(tx), hexNumber(onBlock), { tracer: "callTracer", tracerConfig: { withLog: true } }];
   const answers = new Map<string, { simulation: Simulation; endpoints: string[] }>();
   let agreed: { simulation: Simulation; endpoints: string[] } | undefined;
-  await gather(
-    pool.healthy().map(async (endpoint) => {
-      let frame: CallFrame;
-      try {
-        frame = await endpoint.request<CallFrame>("debug_traceCall", params);
-      } catch {
-        return; // no tracer there, or down: the others may still make a quorum
-      }
-      const { logs, touched } = flatten(frame, onBlock + 1, tx.hash);
-      const simulation: Simulation = {
-        reverted: frame.error !== undefined,
-        logs,
-        touched,
-        gasUsed: BigInt(frame.gasUsed ?? "0x0"),
-        onBlock,
-        agreed: [],
-      };
-      const key = JSON.stringify([simulation.reverted, logs.map((l) => [l.address, l.topics, l.data])]);
-      const entry = answers.get(key) ?? { simulation, endpoints: [] };
-      entry.endpoints.push(endpoint.name);
-      answers.set(key, entry);
-      if (agreed === undefined && entry.endpoints.length >= pool.quorum) agreed = entry;
-    }),
-    () => agreed !== undefined,
-    0, // a pending exploit is a race: act on the first quorum
-  );
+  // A quorum is asked first; the others only if those do not agree (a pending exploit is a race, and every trace
+  // asked of a node slows the others).
+  const healthy = pool.healthy();
+  const ask = async (endpoint: (typeof healthy)[number]) => {
+    let frame: CallFrame;
+    try {
+      frame = await endpoint.request<CallFrame>("debug_traceCall", params);
+    } catch {
+      return; // no tracer there, or down: the others may still make a quorum
+    }
+    const { logs, touched } = flatten(frame, onBlock + 1, tx.hash);
+    const simulation: Simulation = {
+      reverted: frame.error !== undefined,
+      logs,
+      touched,
+      gasUsed: BigInt(frame.gasUsed ?? "0x0"),
+      onBlock,
+      agreed: [],
+    };
+    const key = JSON.stringify([simulation.reverted, logs.map((l) => [l.address, l.topics, l.data])]);
+    const entry = answers.get(key) ?? { simulation, endpoints: [] };
+    entry.endpoints.push(endpoint.name);
+    answers.set(key, entry);
+    if (agreed === undefined && entry.endpoints.length >= pool.quorum) agreed = entry;
+  };
+  await Promise.all(healthy.slice(0, pool.quorum).map(ask));
+  if (agreed === undefined) await gather(healthy.slice(pool.quorum).map(ask), () => agreed !== undefined, 0);
   if (agreed === undefined) return undefined;
   for (const [, entry] of answers) {
     if (entry !== agreed) for (const name of entry.endpoints) pool.dispute(name, `trace of pending ${tx.hash}`);

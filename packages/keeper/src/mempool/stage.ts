@@ -3,9 +3,10 @@
  * top of the agreed head (`simulatePending`), the simulations judged by the protocol's detectors (`judgePending`),
  * findings out, and the ones the budget lets act handed on with fees that order a pause first (`frontRunFees`).
  *
- * Order of work: transactions that call a watched contract directly are simulated first; the others (an exploit
- * usually goes through a contract of its own) after them, at most `concurrency` simulations at a time, and a backlog
- * beyond `maxBacklog` drops its oldest indirect transactions (they are most likely mined or gone). A transaction the
+ * Order of work: transactions that call one of the protocol's own contracts (`priority`) are simulated first; the
+ * others (an exploit usually goes through a contract of its own) after them, at most `concurrency` simulations at a time, and a backlog
+ * beyond `maxBacklog` drops its oldest indirect transactions (they are most likely mined or gone). A plain transfer
+ * (no calldata) to an address a quorum says has no code reaches no contract and is not simulated; a transaction the
  * simulation shows never reaching a watched contract is dropped without judging.
  *
  * Replacements: an exploit sent again with the same sender and nonce and a higher fee is judged again; if the first
@@ -14,7 +15,7 @@
  */
 import type { Detector, DetectorFinding } from "../detectors/types.js";
 import type { BlockHead } from "../rpc/endpoint.js";
-import type { RpcPool } from "../rpc/pool.js";
+import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import { frontRunFees, judgePending, PendingBudget } from "./judge.js";
 import { type PendingTx, PendingSource } from "./pending.js";
 import { simulatePending } from "./simulate.js";
@@ -30,6 +31,8 @@ export interface MempoolStageOptions {
   detectors: readonly Detector[];
   /** The contracts the detectors watch: a simulation must reach one of them to be judged. */
   addresses: string[];
+  /** The protocol's own contracts: a transaction calling one of them is simulated before any other. Default: `addresses`. */
+  priority?: string[];
   /** The newest block a quorum of endpoints agrees on, with its base fee (undefined: none yet). */
   head: () => (BlockHead & { baseFeePerGas: bigint }) | undefined;
   /** The most a pause may bid per gas (the emergency ceiling). */
@@ -56,14 +59,27 @@ export interface MempoolCounts {
   acted: number;
   refused: number;
   dropped: number;
+  /** Plain transfers to addresses without code (a quorum says so): they can reach no contract, so are not simulated. */
+  skipped: number;
 }
 
 export class MempoolStage {
-  readonly counts: MempoolCounts = { seen: 0, simulated: 0, flagged: 0, acted: 0, refused: 0, dropped: 0 };
+  readonly counts: MempoolCounts = {
+    seen: 0,
+    simulated: 0,
+    flagged: 0,
+    acted: 0,
+    refused: 0,
+    dropped: 0,
+    skipped: 0,
+  };
   /** Ms from a transaction's first sight to its action being handed on, one entry per action. */
   readonly reactionMs: number[] = [];
+  /** Where that time went, per action: waiting for a simulation slot, simulating, judging. */
+  readonly timings: { waitMs: number; simulateMs: number; judgeMs: number }[] = [];
   private readonly source: PendingSource;
   private readonly watched: Set<string>;
+  private readonly priority: Set<string>;
   private readonly budget: PendingBudget;
   private readonly concurrency: number;
   private readonly maxBacklog: number;
@@ -72,11 +88,14 @@ export class MempoolStage {
   private readonly indirect: PendingTx[] = [];
   private readonly acted = new Map<string, { tip: bigint; finding: DetectorFinding }>();
   private readonly best = new Map<string, bigint>();
+  /** Addresses a quorum said had no code, at the head they were read at (an EOA can get code: EIP-7702). */
+  private readonly codeless = new Map<string, number>();
   private busy = 0;
   private idle: (() => void)[] = [];
 
   constructor(private readonly options: MempoolStageOptions) {
     this.watched = new Set(options.addresses.map((a) => a.toLowerCase()));
+    this.priority = new Set((options.priority ?? options.addresses).map((a) => a.toLowerCase()));
     this.budget = options.budget ?? new PendingBudget();
     this.concurrency = options.concurrency ?? 4;
     this.maxBacklog = options.maxBacklog ?? 10_000;
@@ -112,7 +131,7 @@ export class MempoolStage {
     const previous = this.best.get(slot);
     if (previous !== undefined && tx.maxPriorityFeePerGas <= previous) return; // not a higher-fee replacement
     this.best.set(slot, tx.maxPriorityFeePerGas);
-    if (tx.direct) this.direct.push(tx);
+    if (tx.to !== null && this.priority.has(tx.to)) this.direct.push(tx);
     else {
       this.indirect.push(tx);
       if (this.indirect.length > this.maxBacklog) {
@@ -140,11 +159,32 @@ export class MempoolStage {
     }
   }
 
+  /** Whether a quorum of endpoints says `address` has no code at block `at` (asked once per address and block). */
+  private async hasNoCode(address: string, at: number): Promise<boolean> {
+    if (this.codeless.get(address) === at) return true;
+    try {
+      const { result } = await this.options.pool.quorumRead<string>("eth_getCode", [address, hexNumber(at)]);
+      if (result !== "0x") return false;
+      if (this.codeless.size > 100_000) this.codeless.clear();
+      this.codeless.set(address, at);
+      return true;
+    } catch {
+      return false; // no quorum: simulate it
+    }
+  }
+
   private async handle(tx: PendingTx): Promise<void> {
+    const startedMs = this.now();
     const head = this.options.head();
     if (head === undefined) return;
+    if (tx.input === "0x" && tx.to !== null && !this.watched.has(tx.to) && (await this.hasNoCode(tx.to, head.number))) {
+      this.counts.skipped++;
+      return;
+    }
+    const simulatingMs = this.now();
     const simulation = await simulatePending(this.options.pool, tx, head.number);
     if (simulation === undefined) return;
+    const simulatedMs = this.now();
     this.counts.simulated++;
     if (!simulation.touched.some((a) => this.watched.has(a))) return;
     const findings = await judgePending(this.options.detectors, this.options.pool, tx, simulation, head);
@@ -166,6 +206,11 @@ export class MempoolStage {
       this.acted.set(slot, { tip: tx.maxPriorityFeePerGas, finding });
       this.counts.acted++;
       this.reactionMs.push(this.now() - tx.firstSeenMs);
+      this.timings.push({
+        waitMs: startedMs - tx.firstSeenMs,
+        simulateMs: simulatedMs - simulatingMs,
+        judgeMs: this.now() - simulatedMs,
+      });
       this.options.log?.("pending-act", {
         tx: tx.hash,
         detector: finding.detector,
