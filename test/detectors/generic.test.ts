@@ -256,6 +256,29 @@ describe("generic detectors (event, view, calls)", function () {
       expect(findings[1]!.data).to.include({ sender: holder.address, reverted: false });
     });
 
+    it("does not take an endpoint's word for a block's transactions: they must make its transactionsRoot", async function () {
+      const erc20 = await token();
+      await send(erc20, "mint", holder.address, 10n ** 30n);
+      const block = await send(erc20.connect(holder) as Contract, "transfer", SINK, 10n ** 24n);
+      const detector = callsDetector({
+        contract: String(erc20.target),
+        functions: [functionFragment("function transfer(address to, uint256 amount) returns (bool)")],
+        condition: 'amount > uint256("1e20")',
+      });
+      // Every endpoint but one hides the transactions of every block it serves; the honest one is still heard.
+      const hide = (method: string, _: unknown[], result: unknown) =>
+        method.startsWith("eth_getBlockBy") && result !== null ? { ...(result as object), transactions: [] } : result;
+      chain.proxies[0]!.fault = { kind: "rewrite", rewrite: hide };
+      chain.proxies[1]!.fault = { kind: "rewrite", rewrite: hide };
+      try {
+        const findings = await detector.evaluate({ pool, range: await blockRange(chain.node, block) });
+        expect(findings.map((f) => f.data.tx)).to.have.length(1);
+      } finally {
+        chain.proxies[0]!.fault = { kind: "none" };
+        chain.proxies[1]!.fault = { kind: "none" };
+      }
+    });
+
     it("refuses a range whose head is not the chain the blocks chain to", async function () {
       const erc20 = await token();
       const block = await send(erc20, "mint", holder.address, 1n);

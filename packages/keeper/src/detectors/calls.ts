@@ -4,15 +4,20 @@
  * `txValue`, `method` and `reverted`. Only top-level calls are seen: a call from another contract is inside a trace,
  * which this detector does not read.
  *
- * The blocks are read with their transactions from a quorum of endpoints (`eth_getBlockByNumber`, the answers
- * compared whole) and chained by parent hash to the range's agreed head, so one endpoint cannot add or hide a
- * transaction, and a block reorged out while the range was read is refused rather than reported on.
+ * The blocks are read with their transactions and verified here (each header hashed, its transactions checked
+ * against its `transactionsRoot`) and chained by parent hash to the range's agreed head ({@link agreedBlocks}), so
+ * one endpoint cannot add, drop or change a transaction, and a block reorged out while the range was read is refused
+ * rather than reported on.
  */
+import { createBlockFromRPC } from "@ethereumjs/block";
+import { createCustomCommon, Mainnet } from "@ethereumjs/common";
+import { bytesToHex } from "@ethereumjs/util";
 import type { FunctionFragment } from "ethers";
 import { getAddress, Interface } from "ethers";
 
 import type { Severity } from "../domain/types.js";
 import { CordonError } from "../errors.js";
+import { hardforkOf } from "../proof/header.js";
 import type { RpcPool } from "../rpc/pool.js";
 import { hexNumber } from "../rpc/pool.js";
 import {
@@ -67,35 +72,118 @@ interface RpcBlock {
   transactions: RpcTransaction[];
 }
 
-/** Blocks `from..to` with their transactions, each from a quorum, chained by parent hash to `headHash`. */
+/**
+ * Why `json` is not a block whose header hashes to its `hash` and whose transactions make its `transactionsRoot`
+ * (undefined when it is). The header is rebuilt and hashed locally (@ethereumjs/block, as `src/proof` does).
+ */
+async function inconsistency(json: RpcBlock, chainId: bigint): Promise<string | undefined> {
+  let block;
+  try {
+    const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, {
+      hardfork: hardforkOf(json as unknown as Record<string, unknown>),
+    });
+    block = createBlockFromRPC(json as never, [], { common });
+  } catch (error) {
+    return `its fields do not form a block here (${(error as Error).message.split("\n")[0]})`;
+  }
+  const computed = bytesToHex(block.hash());
+  if (computed !== json.hash.toLowerCase()) return `its header hashes to ${computed}, not ${json.hash}`;
+  if (!(await block.transactionsTrieIsValid())) return "its transactions do not make its header's transactionsRoot";
+  return undefined;
+}
+
+/** Block `tag` (a number or a hash) with its transactions, from the first endpoint whose answer is consistent. */
+async function consistentBlock(pool: RpcPool, tag: number | string, chainId: bigint): Promise<RpcBlock | string[]> {
+  const reasons: string[] = [];
+  const method = typeof tag === "number" ? "eth_getBlockByNumber" : "eth_getBlockByHash";
+  const param = typeof tag === "number" ? hexNumber(tag) : tag;
+  const endpoints = [...pool.healthy(), ...pool.endpoints.filter((e) => !pool.healthy().includes(e))];
+  for (const endpoint of endpoints) {
+    let json: RpcBlock | null;
+    try {
+      json = await endpoint.request<RpcBlock | null>(method, [param, true]);
+    } catch (error) {
+      reasons.push(`${endpoint.name}: ${(error as Error).message.split("\n")[0]}`);
+      continue;
+    }
+    if (json === null) {
+      reasons.push(`${endpoint.name}: does not have it`);
+      continue;
+    }
+    const wrong = await inconsistency(json, chainId);
+    if (wrong === undefined) return json;
+    reasons.push(`${endpoint.name}: ${wrong}`);
+  }
+  return reasons;
+}
+
+/**
+ * Blocks `from..to` with their transactions, bound to the range's agreed head `headHash`: each block's header is
+ * hashed here and its transactions checked against the header's `transactionsRoot`, and each is the parent (by
+ * hash) of the next, so no endpoint can add, drop or change a transaction without being caught. A block that does
+ * not link (a reorg while the range was read, or an endpoint serving another fork) is asked of every endpoint by the
+ * hash its child names. When no endpoint's block is consistent here (a chain whose header this library does not
+ * know how to hash), the block is taken from a quorum whose answers agree whole, by that hash.
+ */
 export async function agreedBlocks(pool: RpcPool, from: number, to: number, headHash: string): Promise<RpcBlock[]> {
+  const chainId = BigInt((await pool.quorumRead<string>("eth_chainId")).result);
   const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  const blocks: RpcBlock[] = [];
+  const fetched: (RpcBlock | string[])[] = [];
   const parallel = 8;
   for (let i = 0; i < numbers.length; i += parallel) {
-    const batch = await Promise.all(
-      numbers
-        .slice(i, i + parallel)
-        .map(
-          async (n) => (await pool.quorumRead<RpcBlock | null>("eth_getBlockByNumber", [hexNumber(n), true])).result,
-        ),
-    );
-    for (const [j, block] of batch.entries()) {
-      if (block === null) {
-        throw new CordonError(`block ${numbers[i + j]} is not served by a quorum yet`, { retryable: true });
-      }
-      blocks.push(block);
-    }
+    fetched.push(...(await Promise.all(numbers.slice(i, i + parallel).map((n) => consistentBlock(pool, n, chainId)))));
   }
-  const moved = () =>
-    new CordonError(`the blocks ${from}..${to} changed while they were read (a reorg): the range is read again`, {
-      retryable: true,
-    });
-  if (blocks.at(-1)!.hash.toLowerCase() !== headHash.toLowerCase()) throw moved();
-  for (let i = 1; i < blocks.length; i++) {
-    if (blocks[i]!.parentHash.toLowerCase() !== blocks[i - 1]!.hash.toLowerCase()) throw moved();
+  const blocks: RpcBlock[] = new Array<RpcBlock>(numbers.length);
+  let expected = headHash.toLowerCase();
+  for (let i = numbers.length - 1; i >= 0; i--) {
+    let block = fetched[i]!;
+    if (Array.isArray(block) || block.hash.toLowerCase() !== expected) {
+      const byHash = await consistentBlock(pool, expected, chainId);
+      if (!Array.isArray(byHash) && byHash.hash.toLowerCase() === expected) block = byHash;
+      else {
+        const quorum = await pool
+          .quorumRead<RpcBlock | null>("eth_getBlockByHash", [expected, true])
+          .catch(() => ({ result: null }));
+        if (quorum.result === null || quorum.result.hash.toLowerCase() !== expected) {
+          throw new CordonError(
+            `block ${numbers[i]} (${expected}) is not served consistently: the blocks ${from}..${to} changed while they were read (a reorg), or the endpoints disagree; the range is read again`,
+            { details: (Array.isArray(byHash) ? byHash : []).join("; ") || undefined, retryable: true },
+          );
+        }
+        block = quorum.result;
+      }
+    }
+    blocks[i] = block;
+    expected = block.parentHash.toLowerCase();
   }
   return blocks;
+}
+
+/**
+ * Whether transaction `hash` reverted, as a quorum of endpoints reports it: the receipts' `status` only is compared
+ * (clients differ in the other fields they return).
+ */
+async function revertedByQuorum(pool: RpcPool, hash: string): Promise<boolean> {
+  const votes = new Map<string, number>();
+  await Promise.all(
+    pool.endpoints.map(async (endpoint) => {
+      try {
+        const receipt = await endpoint.request<{ status?: string } | null>("eth_getTransactionReceipt", [hash]);
+        if (receipt?.status === undefined) return;
+        const status = BigInt(receipt.status).toString();
+        votes.set(status, (votes.get(status) ?? 0) + 1);
+      } catch {
+        // recorded in the endpoint's stats
+      }
+    }),
+  );
+  const agreed = [...votes].find(([, count]) => count >= pool.quorum);
+  if (agreed === undefined) {
+    throw new CordonError(`no ${pool.quorum} endpoints agree on the status of transaction ${hash}`, {
+      retryable: true,
+    });
+  }
+  return agreed[0] === "0";
 }
 
 export function callsDetector(options: CallsDetectorOptions): Detector {
@@ -126,8 +214,7 @@ export function callsDetector(options: CallsDetectorOptions): Detector {
           } catch {
             continue; // the selector, but calldata that does not decode: the contract reverts it
           }
-          const receipt = await pool.quorumRead<{ status?: string } | null>("eth_getTransactionReceipt", [tx.hash]);
-          const reverted = receipt.result?.status === "0x0";
+          const reverted = await revertedByQuorum(pool, tx.hash);
           const names = paramNames(fn.inputs);
           const args = Object.fromEntries(fn.inputs.map((p, i) => [names[i]!, jsonValue(p, decoded[i])]));
           const condition = conditions.get(fn.selector);

@@ -8,7 +8,7 @@ import { attempt, checkCondition, checkSummary, type EntryProblem, entryAbi } fr
 
 export default defineDetectorKind({
   kind: "calls",
-  docs: "Transactions to `contract` calling one of `functions` (Solidity signatures, or names in the JSON `abi` file) whose decoded arguments (and `sender`, `txValue`, `method`, `reverted`) meet `condition` (CEL; none: every call). Top-level calls only: a call made by another contract is not seen without traces. Reads each block's transactions from a quorum, chained to the agreed head.",
+  docs: "Transactions to `contract` calling one of `functions` (Solidity signatures, or names in the JSON `abi` file) whose decoded arguments (and `sender`, `txValue`, `method`, `reverted`) meet `condition` (CEL; none: every call). Top-level calls only: a call made by another contract is not seen without traces. Reads each block with its transactions, verified against its header's `transactionsRoot` and chained to the agreed head.",
   options: {
     contract: addressOrNameSchema,
     /** ["function pause()", "function transfer(address to, uint256 amount)"], or names/bare signatures with `abi`. */
