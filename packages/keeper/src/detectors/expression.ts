@@ -235,8 +235,8 @@ export function paramNames(params: readonly ParamType[]): string[] {
 }
 
 /**
- * A finding's summary from a template: `{name}` is replaced with the value of `name` in `values` (JSON form);
- * returns the names the template uses that `values` lacks (checked on load).
+ * A finding's summary from a template: `{name}` is replaced with the value of `name` in `values` (JSON form); a
+ * name `values` lacks is left as written (the config loader refuses such a template, {@link unknownTemplateNames}).
  */
 export function renderSummary(template: string, values: Record<string, unknown>): string {
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
