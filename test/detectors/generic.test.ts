@@ -14,7 +14,7 @@ import type { Contract, Wallet } from "ethers";
 import { eventFragment, functionFragment } from "@cordon/keeper/detectors/abi-spec.js";
 import { callsDetector } from "@cordon/keeper/detectors/calls.js";
 import { eventDetector } from "@cordon/keeper/detectors/event.js";
-import { compileCondition, ConditionError } from "@cordon/keeper/detectors/expression.js";
+import { Address, compileCondition, ConditionError, Int256, UInt256 } from "@cordon/keeper/detectors/expression.js";
 import kinds from "@cordon/keeper/detectors/kinds/event.js";
 import type { DetectorFinding } from "@cordon/keeper/detectors/types.js";
 import { viewDetector } from "@cordon/keeper/detectors/view.js";
@@ -169,8 +169,18 @@ describe("generic detectors (event, view, calls)", function () {
     });
 
     it("compares addresses whatever their case, and mixes int literals with 256-bit values", function () {
-      const c = compileCondition('to == "0x000000000000000000000000000000000000DEAD" && value < 10', names);
-      expect(c).to.have.property("expression");
+      const to = new Address("0x000000000000000000000000000000000000dead");
+      const check = (expression: string, values: Record<string, unknown>) =>
+        compileCondition(expression, { ...names, change: "int256" }).evaluate(values);
+      expect(check('to == "0x000000000000000000000000000000000000DEAD" && value < 10', { to, value: new UInt256(9n) }))
+        .to.be.true;
+      expect(
+        check('to in ["0x00000000000000000000000000000000000000aa", "0x000000000000000000000000000000000000DeaD"]', {
+          to,
+        }),
+      ).to.be.true;
+      expect(check('-change > uint256("18446744073709551616")', { change: new Int256(-(1n << 65n)) })).to.be.true;
+      expect(check("value % 1000 == 7 && value / 1000 > 2", { value: new UInt256(3007n) })).to.be.true;
     });
   });
 

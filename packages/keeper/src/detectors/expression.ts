@@ -113,6 +113,13 @@ function baseEnvironment(): Environment {
   const addressText = (x: unknown) => (x instanceof Address ? x.value : String(x)).toLowerCase();
   env.registerOperator("address == address", (a: unknown, b: unknown) => addressText(a) === addressText(b));
   env.registerOperator("address == string", (a: unknown, b: unknown) => addressText(a) === addressText(b));
+  env.registerOperator("address in list<string>", (a: unknown, list: unknown) =>
+    (list as unknown[]).some((b) => addressText(b) === addressText(a)),
+  );
+  env.registerOperator("address in list<address>", (a: unknown, list: unknown) =>
+    (list as unknown[]).some((b) => addressText(b) === addressText(a)),
+  );
+  env.registerOperator("-int256", (a: unknown) => new Int256(-raw(a)));
   const amount = (text: string): bigint => {
     const trimmed = text.trim();
     const value = /^-?0x[0-9a-f]+$/i.test(trimmed) ? BigInt(trimmed) : parseAmount(trimmed);
