@@ -125,8 +125,14 @@ async function consistentBlock(pool: RpcPool, tag: number | string, chainId: big
  * hash its child names. When no endpoint's block is consistent here (a chain whose header this library does not
  * know how to hash), the block is taken from a quorum whose answers agree whole, by that hash.
  */
-export async function agreedBlocks(pool: RpcPool, from: number, to: number, headHash: string): Promise<RpcBlock[]> {
-  const chainId = BigInt((await pool.quorumRead<string>("eth_chainId")).result);
+export async function agreedBlocks(
+  pool: RpcPool,
+  from: number,
+  to: number,
+  headHash: string,
+  knownChainId?: bigint,
+): Promise<RpcBlock[]> {
+  const chainId = knownChainId ?? BigInt((await pool.quorumRead<string>("eth_chainId")).result);
   const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
   const fetched: (RpcBlock | string[])[] = [];
   const parallel = 8;
@@ -198,11 +204,14 @@ export function callsDetector(options: CallsDetectorOptions): Detector {
       conditions.set(f.selector, compileCondition(options.condition, callConditionNames(f)));
   }
 
+  let chainId: bigint | undefined;
+
   return {
     name,
     async evaluate({ pool, range }: DetectorContext): Promise<DetectorFinding[]> {
       const findings: DetectorFinding[] = [];
-      for (const block of await agreedBlocks(pool, range.from, range.to, range.head.hash)) {
+      chainId ??= BigInt((await pool.quorumRead<string>("eth_chainId")).result); // asked once, of a quorum
+      for (const block of await agreedBlocks(pool, range.from, range.to, range.head.hash, chainId)) {
         const number = Number(block.number);
         for (const tx of block.transactions) {
           if (tx.to?.toLowerCase() !== contract) continue;
