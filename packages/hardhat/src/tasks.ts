@@ -89,6 +89,29 @@ export const cordonTasks = [
     .build(),
 
   task(
+    ["cordon", "watch", "import"],
+    "Write a keeper config from an OpenZeppelin Monitor config directory, naming what it could not translate. Example: npx hardhat cordon watch import ./oz-monitor/config --out keeper.yml --hub 0x…",
+  )
+    .addPositionalArgument({
+      name: "dir",
+      description: "The OpenZeppelin Monitor config directory (holding networks/, monitors/, triggers/)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "out",
+      description: "The keeper config to write; ABIs go to abis/ beside it",
+      defaultValue: "keeper.yml",
+    })
+    .addOption({
+      name: "hub",
+      description: "The CordonHub address of the imported protocols (without it, a placeholder to replace)",
+      defaultValue: "",
+    })
+    .addFlag({ name: "force", description: "Overwrite the file if it exists" })
+    .setAction(() => import("./actions/watch-import.js"))
+    .build(),
+
+  task(
     ["cordon", "status"],
     "Show the hub: state, paused scopes and when they end, limits, queue, guardians, checkpoints. Example: npx hardhat --network localhost cordon status --json",
   )

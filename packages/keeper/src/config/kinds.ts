@@ -81,6 +81,15 @@ export interface DetectorKind<K extends string = string, S extends z.ZodRawShape
   readonly schema: KindObject<K, typeof detectorCommon, S>;
   /** Option fields that name contracts (an address or a name in the protocol's `contracts`, or a list of them). */
   readonly addresses: readonly string[];
+  /**
+   * Checks that need more than the schema (a condition type-checked against an ABI read from a file): run when the
+   * config loads, once per entry. Each problem's `path` is relative to the entry (`["condition"]`); the loader adds
+   * the file, the line and the entry's path.
+   */
+  readonly validate?: (
+    config: z.output<KindObject<K, typeof detectorCommon, S>>,
+    context: { configDir: string },
+  ) => { path: (string | number)[]; message: string }[];
   build(
     config: z.output<KindObject<K, typeof detectorCommon, S>>,
     context: DetectorBuildContext,
@@ -92,6 +101,7 @@ export function defineDetectorKind<const K extends string, S extends z.ZodRawSha
   docs: string;
   options: S;
   addresses?: readonly (keyof S & string)[];
+  validate?: DetectorKind<K, S>["validate"];
   build: DetectorKind<K, S>["build"];
 }): DetectorKind<K, S> {
   return {
@@ -99,6 +109,7 @@ export function defineDetectorKind<const K extends string, S extends z.ZodRawSha
     docs: definition.docs,
     schema: kindObject(definition.kind, detectorCommon, definition.options),
     addresses: definition.addresses ?? [],
+    ...(definition.validate === undefined ? {} : { validate: definition.validate }),
     build: definition.build,
   };
 }

@@ -243,6 +243,14 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
     }
   }
 
+  // What the schema cannot see: a kind's own checks (a condition type-checked against its ABI), once per entry.
+  const configDir = path.dirname(path.resolve(file));
+  for (const [dname, entry] of Object.entries(raw.detectors)) {
+    const validate = kindOf(DETECTOR_KINDS, entry.kind).validate as
+      ((c: unknown, ctx: { configDir: string }) => { path: (string | number)[]; message: string }[]) | undefined;
+    for (const p of validate?.(entry, { configDir }) ?? []) problem(["detectors", dname, ...p.path], p.message);
+  }
+
   const networks = new Map<string, ResolvedNetwork>(
     Object.entries(raw.networks).map(([name, n]) => [name, { ...n, name, protocols: [] }]),
   );
@@ -356,12 +364,11 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
   }
 
   if (problems.length > 0) throw new ConfigError(file, problems);
-  const dir = path.dirname(path.resolve(file));
   return {
     file,
-    dir,
+    dir: configDir,
     raw,
-    dataDir: path.resolve(dir, raw.dataDir),
+    dataDir: path.resolve(configDir, raw.dataDir),
     networks: [...networks.values()].filter((n) => n.protocols.length > 0),
   };
 }

@@ -14,3 +14,7 @@ export {
 } from "./transfers.js";
 export { tvlDropDetector, type TvlDropOptions } from "./tvl.js";
 export type { AfterTrip, Detector, DetectorContext, DetectorFinding, PollContext, Response } from "./types.js";
+export { callsDetector, type CallsDetectorOptions } from "./calls.js";
+export { eventDetector, type EventDetectorOptions } from "./event.js";
+export { viewDetector, type ViewDetectorOptions } from "./view.js";
+export { compileCondition, type Condition, ConditionError } from "./expression.js";

@@ -41,9 +41,14 @@ Options:
                      emergency fee ceiling; exits 2 naming what is missing, 1 if no quorum answers (nothing is sent)
   --replay <block>   evaluate one block with every detector and print the findings (nothing is sent)
 
+Subcommand:
+  import <dir>       write a keeper config from an OpenZeppelin Monitor config directory, naming what it could
+                     not translate (see \`cordon watch import --help\`)
+
 Examples:
   npx hardhat cordon watch keeper.yml --check
   npx hardhat cordon watch keeper.yml
+  npx hardhat cordon watch import ./oz-monitor/config --out keeper.yml
   node --import tsx src/keeper/main.ts --config keeper.yml --replay 19000000`;
 
 export async function watchCommand(args: WatchArgs, io: WatchIO): Promise<number> {

@@ -2,6 +2,7 @@
 /**
  * `cordon-keeper`: the keeper's binary, for a service manager or a container:
  *   cordon-keeper --config keeper.yml [--check] [--replay <block>]
+ *   cordon-keeper import <OpenZeppelin Monitor config dir> [--out keeper.yml] [--hub <address>] [--force]
  * It is the process that holds the work, so it is the one that must receive SIGTERM: run it directly (systemd's
  * ExecStart, a container's exec-form ENTRYPOINT), not through `npm run` or `npx`. If a wrapper that started it dies
  * without passing the signal on, the keeper notices it was orphaned and stops the same way.
@@ -15,6 +16,43 @@ try {
   module.enableCompileCache?.();
 } catch {
   // no cache: nothing lost but time
+}
+
+// `cordon-keeper import <dir>`: an OpenZeppelin Monitor config as a keeper config (./import.ts).
+if (process.argv[2] === "import") {
+  const { IMPORT_USAGE, importCommand } = await import("./import.js");
+  let args;
+  try {
+    args = parseArgs({
+      args: process.argv.slice(3),
+      options: {
+        out: { type: "string", default: "keeper.yml" },
+        hub: { type: "string" },
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n\n${IMPORT_USAGE}\n`);
+    process.exit(2);
+  }
+  if (args.values.help) {
+    process.stdout.write(`${IMPORT_USAGE}\n`);
+    process.exit(0);
+  }
+  process.exit(
+    importCommand(
+      {
+        dir: args.positionals[0] ?? "",
+        out: args.values.out,
+        ...(args.values.hub === undefined ? {} : { hub: args.values.hub }),
+        force: args.values.force,
+      },
+      { stdout: process.stdout, stderr: process.stderr },
+    ),
+  );
 }
 
 let parsed;
