@@ -249,7 +249,7 @@ export class Keeper {
     runtime.choose = (finding) => {
       const target = route.get(finding.detector);
       if (target === undefined) return undefined;
-      const { incident, created } = store.openIncident(target.protocol.name, target.protocol.hub, finding);
+      const { incident, created } = store.openIncident(target.protocol.name, incidentTarget(target.protocol), finding);
       if (created)
         log.warn(
           {
@@ -436,6 +436,7 @@ export class Keeper {
       pool,
       store,
       hub: protocol.hub,
+      protocol: protocol.name,
       wallet,
       chainId: BigInt(network.chainId),
       feeCeiling: parseUnits(String(action.feeCeilingGwei), "gwei"),
@@ -562,9 +563,11 @@ export class Keeper {
         at: Date.now(),
         severity: action.status === "failed" ? "critical" : "high",
         title:
-          action.status === "mined"
-            ? `Cordon paused ${protocol.name}`
-            : `Cordon action ${action.status} for ${protocol.name}`,
+          action.status !== "mined"
+            ? `Cordon action ${action.status} for ${protocol.name}`
+            : action.finding.response?.kind === "call"
+              ? `Cordon sent ${action.finding.response.description} for ${protocol.name}`
+              : `Cordon paused ${protocol.name}`,
         summary: `${action.key}: ${action.status}${action.note ? ` (${action.note})` : ""}, because ${action.finding.summary}`,
         network,
         protocol: protocol.name,
@@ -585,6 +588,8 @@ export class Keeper {
     for (const protocol of runtime.network.protocols) {
       const incident = runtime.store.openIncidentOf(protocol.name);
       if (incident === undefined || incident.actionStatus === undefined || incident.actionStatus === "failed") continue;
+      // A protocol without a hub: its incident stays open until it is closed by hand (no hub state says it is over).
+      if (protocol.hub === undefined) continue;
       try {
         const open = isFullyOpen(await readHubSync(runtime.pool, protocol.hub));
         if (!open) runtime.seenClosed.add(incident.id);
@@ -606,6 +611,16 @@ export class Keeper {
   private alert(alert: Alert): void {
     this.notifier?.notify(alert);
   }
+}
+
+/**
+ * The contract an incident of `protocol` is recorded against: its hub, or for a protocol without one the target of
+ * its first `call` action (the zero address if it has none).
+ */
+function incidentTarget(protocol: ResolvedProtocol): string {
+  if (protocol.hub !== undefined) return protocol.hub;
+  for (const d of protocol.detectors) if (d.action?.response.kind === "call") return d.action.response.target;
+  return "0x0000000000000000000000000000000000000000";
 }
 
 function findingAlert(network: string, route: Route, finding: DetectorFinding): Alert {
