@@ -38,6 +38,7 @@ const E18 = 10n ** 18n;
 const PAUSER_ROLE = 7n;
 
 interface ManagedProtocol {
+  deployer: Wallet;
   token: Contract;
   manager: Contract;
   vault: Contract;
@@ -56,11 +57,14 @@ async function deployManagedProtocol(chain: TestChain): Promise<ManagedProtocol>
     token.target,
     manager.target,
   ]);
-  const pause = new Interface(["function pause()"]).getFunction("pause")!.selector;
-  await send(manager, "setTargetFunctionRole", vault.target, [pause], PAUSER_ROLE);
+  const selectors = new Interface(["function pause()", "function unpause()"]).fragments.map(
+    (f) => (f as unknown as { selector: string }).selector,
+  );
+  await send(manager, "setTargetFunctionRole", vault.target, selectors, PAUSER_ROLE);
   await send(manager, "grantRole", PAUSER_ROLE, keeper.address, 0);
+  await send(manager, "grantRole", PAUSER_ROLE, deployer.address, 0);
   await send(token, "mint", vault.target, 100_000n * E18);
-  return { token, manager, vault, keeper, attacker: attacker.connect(chain.provider) as Wallet };
+  return { deployer, token, manager, vault, keeper, attacker: attacker.connect(chain.provider) as Wallet };
 }
 
 function config(chain: TestChain, protocol: ManagedProtocol, dataDir: string): string {
@@ -201,6 +205,43 @@ describe("cordon watch: a call action on an OpenZeppelin Pausable behind an Acce
       }
     } finally {
       keeperProcess.child.kill("SIGKILL");
+    }
+  });
+
+  it("two keepers sharing the key send one transaction between them", async function () {
+    const { vault, attacker, deployer } = protocol;
+    const resumed = Number(
+      (await (await (vault.connect(deployer) as Contract).getFunction("unpause")()).wait()).blockNumber,
+    );
+    expect(await vault.getFunction("paused")()).to.equal(false);
+    const before = await chain.provider.getTransactionCount(protocol.keeper.address);
+    const keepers = ["one", "two"].map((name) => {
+      const own = path.join(dir, `${name}.yml`);
+      writeFileSync(own, config(chain, protocol, path.join(dir, `data-${name}`)));
+      return runKeeper(["--config", own], { PAUSER_KEY: TEST_KEYS.keeper });
+    });
+    try {
+      await Promise.all(keepers.map((k) => k.waitFor((l) => l.event === "network-ready")));
+      const drained = Number(
+        (
+          await (
+            await (vault.connect(attacker) as Contract).getFunction("withdraw")(attacker.address, 3_000n * E18)
+          ).wait()
+        ).blockNumber,
+      );
+      expect(drained).to.be.greaterThan(resumed);
+      const outcomes = await Promise.all(keepers.map((k) => k.waitFor((l) => l.event === "action", 30_000)));
+      expect(
+        outcomes.map((o) => o.status),
+        JSON.stringify(outcomes),
+      ).to.include("mined");
+      for (const o of outcomes) expect(["mined", "skipped"]).to.include(o.status);
+      expect(await vault.getFunction("paused")()).to.equal(true);
+      await new Promise((r) => setTimeout(r, 1500)); // a block more: a second transaction would be mined by now
+      const after = await chain.provider.getTransactionCount(protocol.keeper.address);
+      expect(after - before, "one transaction across the two keepers").to.equal(1);
+    } finally {
+      for (const k of keepers) k.child.kill("SIGKILL");
     }
   });
 });

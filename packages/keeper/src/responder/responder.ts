@@ -639,7 +639,7 @@ export function explainCallRevert(data: string, sender: string): { error: string
   const known = FOREIGN_ERRORS.find(([selector]) => data.toLowerCase().startsWith(selector));
   if (known !== undefined) {
     const [, error, message, fix] = known;
-    return { error, message: message.replace("{sender}", sender), fix: fix.replace("{sender}", sender) };
+    return { error, message: message.replaceAll("{sender}", sender), fix: fix.replaceAll("{sender}", sender) };
   }
   const explained = explainRevert(data);
   if (explained.error === "Error") {
@@ -648,7 +648,7 @@ export function explainCallRevert(data: string, sender: string): { error: string
     if (aave !== undefined) {
       return {
         error: `Aave error ${code}`,
-        message: `Aave error ${code}: ${aave.replace("{sender}", sender)}`,
+        message: `Aave error ${code}: ${aave.replaceAll("{sender}", sender)}`,
         fix: "grant the key the role the error names",
       };
     }
