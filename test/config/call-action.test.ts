@@ -148,3 +148,20 @@ describe("keeper config: call actions, and protocols without a hub", function ()
     expect(ok.networks[0]!.protocols[0]!.detectors.map((d) => d.name)).to.deep.equal(["drain", "inv"]);
   });
 });
+
+describe("examples/keeper-deployed.yml", function () {
+  it("loads: two protocols without a hub, each paused by a call", async function () {
+    const { loadConfig } = await import("@cordon/keeper/config/load.js");
+    const parsed = loadConfig("examples/keeper-deployed.yml");
+    const protocols = parsed.networks[0]!.protocols;
+    expect(protocols.map((p) => [p.name, p.hub])).to.deep.equal([
+      ["aave", undefined],
+      ["vault", undefined],
+    ]);
+    const descriptions = protocols.map((p) => {
+      const response = p.detectors[0]!.action!.response;
+      return response.kind === "call" ? response.description.split(" on ")[0] : response.kind;
+    });
+    expect(descriptions).to.deep.equal(["setPoolPause(true)", "pause()"]);
+  });
+});
