@@ -4,7 +4,8 @@
  * its own process against a `hardhat node` behind three endpoints (quorum 2). A drain (two large withdrawals in one
  * block) is paused within one block with exactly one transaction; a later finding while paused is skipped because
  * the `done` check (`paused() == true`) holds for a quorum and a proof. `--check` says what the target requires and
- * simulates the pause from the key: it would go through, and for a key without the role, why not in words.
+ * simulates the pause from the key: it would go through, and for a key without the role, why not in words. Two
+ * keepers sharing the key send one pause between them, and their incidents close once governance unpauses.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -240,6 +241,15 @@ describe("cordon watch: a call action on an OpenZeppelin Pausable behind an Acce
       await new Promise((r) => setTimeout(r, 1500)); // a block more: a second transaction would be mined by now
       const after = await chain.provider.getTransactionCount(protocol.keeper.address);
       expect(after - before, "one transaction across the two keepers").to.equal(1);
+      // Governance resumes the vault: its done check no longer holds, and each keeper's incident closes.
+      // Signed here and sent straight to the node: no ethers poll is left running when the chain stops.
+      const unpause = await deployer.populateTransaction({
+        to: String(vault.target),
+        data: vault.interface.encodeFunctionData("unpause"),
+      });
+      await chain.node.rpc("eth_sendRawTransaction", [await deployer.signTransaction(unpause)]);
+      const closed = await Promise.all(keepers.map((k) => k.waitFor((l) => l.event === "incident-closed", 10_000)));
+      expect(closed.map((l) => l.protocol)).to.deep.equal(["managed", "managed"]);
     } finally {
       for (const k of keepers) k.child.kill("SIGKILL");
     }

@@ -588,10 +588,9 @@ export class Keeper {
     for (const protocol of runtime.network.protocols) {
       const incident = runtime.store.openIncidentOf(protocol.name);
       if (incident === undefined || incident.actionStatus === undefined || incident.actionStatus === "failed") continue;
-      // A protocol without a hub: its incident stays open until it is closed by hand (no hub state says it is over).
-      if (protocol.hub === undefined) continue;
       try {
-        const open = isFullyOpen(await readHubSync(runtime.pool, protocol.hub));
+        const open = await isProtocolOpen(runtime.pool, protocol);
+        if (open === undefined) continue; // nothing says when it is over: the incident stays open
         if (!open) runtime.seenClosed.add(incident.id);
         const settled = incident.actionStatus === "mined" || runtime.seenClosed.has(incident.id);
         if (open && settled) {
@@ -599,7 +598,9 @@ export class Keeper {
           runtime.store.closeIncident(incident.id);
           log.info(
             { event: "incident-closed", incident: incident.id, protocol: protocol.name },
-            "the hub is open again",
+            protocol.hub === undefined
+              ? "the protocol's done checks no longer hold: open again"
+              : "the hub is open again",
           );
         }
       } catch {
@@ -611,6 +612,27 @@ export class Keeper {
   private alert(alert: Alert): void {
     this.notifier?.notify(alert);
   }
+}
+
+/**
+ * Whether a quorum sees `protocol` open again: its hub fully open; for a protocol without a hub, none of its `call`
+ * actions' `done` checks holding (unpaused). Undefined when nothing can say (no hub, no done check).
+ */
+async function isProtocolOpen(pool: RpcPool, protocol: ResolvedProtocol): Promise<boolean | undefined> {
+  if (protocol.hub !== undefined) return isFullyOpen(await readHubSync(pool, protocol.hub));
+  const checks = new Map<string, { target: string; data: string; equals: string }>();
+  for (const d of protocol.detectors) {
+    const response = d.action?.response;
+    if (response?.kind === "call" && response.done !== undefined) {
+      checks.set(`${response.done.target}:${response.done.data}`, response.done);
+    }
+  }
+  if (checks.size === 0) return undefined;
+  for (const check of checks.values()) {
+    const read = await pool.quorumRead<string>("eth_call", [{ to: check.target, data: check.data }, "latest"]);
+    if (read.result.toLowerCase() === check.equals) return false;
+  }
+  return true;
 }
 
 /**
