@@ -3,8 +3,9 @@
  * (test/support/aave.ts), with no CordonHub. The keeper's key is the market's EMERGENCY_ADMIN and its action is a
  * `call` of `PoolConfigurator.setPoolPause(true)`, done once the data provider's `getPaused(asset)` is true. The
  * keeper runs as its own process against three endpoints (quorum 2) with the primary down from before the drain:
- * a large borrow out of the reserve is paused within one block, with exactly one pause transaction, and the
- * reserve refuses the next borrow (Aave's error 29, RESERVE_PAUSED).
+ * two large borrows out of the reserve in one block are paused within one block, with exactly one pause transaction
+ * (the second finding is skipped: the reserve proven paused), and the reserve refuses the next borrow (Aave's error
+ * 29, RESERVE_PAUSED). `--check` refuses a key that is no emergency admin, in Aave's words.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,6 +82,12 @@ describe("cordon watch on Aave v3 from @aave/core-v3, the primary endpoint down"
     const file = path.join(dir, "keeper.yml");
     writeFileSync(file, config(chain, market, path.join(dir, "data")));
 
+    // --check with a key that is no emergency admin: refused in Aave's words, exit 2.
+    const outsider = runKeeper(["--config", file, "--check"], { EMERGENCY_ADMIN_KEY: TEST_KEYS.outsider });
+    expect(await outsider.exited, outsider.text()).to.equal(2);
+    expect(outsider.text()).to.include(
+      `would not go through from ${attacker.address}: Aave error 2: the caller is not an emergency admin`,
+    );
     const check = runKeeper(["--config", file, "--check"], { EMERGENCY_ADMIN_KEY: TEST_KEYS.keeper });
     expect(await check.exited, check.text()).to.equal(0);
     expect(check.text()).to.match(
@@ -93,7 +100,19 @@ describe("cordon watch on Aave v3 from @aave/core-v3, the primary endpoint down"
       chain.proxies[0]!.fault = { kind: "down" };
       await chain.node.rpc("evm_setAutomine", [false]);
       await chain.node.rpc("evm_setIntervalMining", [1000]);
-      const borrowBlock = await market.borrow(attacker, 70_000n * E18);
+      // The drain: two large borrows in one block.
+      const borrowing = market.pool.connect(attacker) as Contract;
+      const nonce = await chain.provider.getTransactionCount(attacker.address);
+      const borrows = await Promise.all(
+        [40_000n, 30_000n].map((amount, i) =>
+          borrowing.getFunction("borrow")(market.usdc.target, amount * E18, 2, 0, attacker.address, {
+            nonce: nonce + i,
+          }),
+        ),
+      );
+      const receipts = await Promise.all(borrows.map((tx) => tx.wait()));
+      expect(receipts[0].blockNumber, "one block").to.equal(receipts[1].blockNumber);
+      const borrowBlock = Number(receipts[0].blockNumber);
 
       const action = await keeper.waitFor((l) => l.event === "action" && l.status !== "skipped", 30_000);
       expect(action.status, JSON.stringify(action)).to.equal("mined");
@@ -103,6 +122,11 @@ describe("cordon watch on Aave v3 from @aave/core-v3, the primary endpoint down"
         await chain.node.rpc<string>("eth_getTransactionCount", [market.emergencyAdmin.address, "latest"]),
       );
       expect(sent, "one transaction from the keeper").to.equal(1);
+      // The second borrow's finding: skipped, the reserve proven paused through Aave's proxies, the primary still down.
+      const skipped = await keeper.waitFor((l) => l.event === "action" && l.status === "skipped", 10_000);
+      expect(skipped.note).to.equal("already done");
+      const proven = keeper.logs.find((l) => l.event === "responder-proven-read");
+      expect(proven?.holds, JSON.stringify(proven)).to.equal(true);
       const tx = await chain.provider.getTransaction(String(action.tx));
       expect(tx?.to).to.equal(String(market.configurator.target));
       expect(market.configurator.interface.parseTransaction({ data: tx!.data })?.signature).to.equal(
