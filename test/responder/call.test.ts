@@ -163,6 +163,20 @@ describe("Responder: call responses on a contract Cordon did not write", functio
     expect(Number(await chain.node.rpc<string>("eth_getTransactionCount", [outsider.address, "latest"]))).to.equal(0);
   });
 
+  it("does not refuse on one endpoint's simulation: its revert is outvoted, and it pauses", async function () {
+    const refused = new Interface(["error AccessManagedUnauthorized(address)"]).encodeErrorResult(
+      "AccessManagedUnauthorized",
+      [keeper.address],
+    );
+    chain.proxies[0]!.fault = { kind: "reverting", methods: ["eth_estimateGas"], data: refused };
+    for (const p of chain.proxies.slice(1)) p.fault = { kind: "slow", delayMs: 40 }; // the liar is asked first
+    const lines: { event: string; fields: Record<string, unknown> }[] = [];
+    const outcome = await responder({}, lines).respond(pause, "critical", "drain");
+    expect(outcome.status, outcome.note).to.equal("mined");
+    expect(lines.find((l) => l.event === "simulation-disputed")?.fields.endpoints).to.deep.equal(["a"]);
+    expect(await keeperNonce(), "one transaction").to.equal(1);
+  });
+
   it("checks the goal before each replacement: paused by someone else meanwhile, it stops", async function () {
     // Every endpoint drops the keeper's transactions: nothing of it is ever mined.
     const dropped = AbiCoder.defaultAbiCoder().encode(["string"], ["dropped"]);

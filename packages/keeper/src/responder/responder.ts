@@ -513,8 +513,8 @@ export class Responder {
 
   /**
    * Whether a `call`'s goal is reached: its `done` view, read by a quorum at the latest block and, when the quorum
-   * says it holds (or no quorum answers), executed against a quorum-agreed header's proven state. Only a proven
-   * "holds" that a quorum also said is a skip; the proof alone decides nothing when a quorum says it does not hold.
+   * says it holds, executed against a quorum-agreed header's proven state. Only a proven "holds" that a quorum also
+   * said is a skip; without a quorum, or without a proof, the keeper acts.
    */
   private async callDone(response: CallResponse): Promise<DoneState> {
     const check = response.done;
@@ -567,14 +567,40 @@ export class Responder {
   }
 
   /**
-   * A `call` whose simulation reverted: a skip if its goal is reached (a pause of what is paused reverts, e.g.
-   * OpenZeppelin's `EnforcedPause()`), for a quorum and a proof; otherwise a refusal that says in words why.
+   * A `call` whose simulation reverted on one endpoint. That endpoint's word decides nothing: the others simulate it
+   * too, and if fewer than a quorum revert while another estimates it, the reverting ones are disputed and the call
+   * goes ahead with the highest estimate. When a quorum reverts (or no other endpoint answers): a skip if its goal is
+   * reached (a pause of what is paused reverts, e.g. OpenZeppelin's `EnforcedPause()`), for a quorum and a proof;
+   * otherwise a refusal that says in words why.
    */
   private async callReverts(
     call: { from: string; to: string; data: string },
     response: CallResponse,
     error: RpcResponseError,
   ): Promise<bigint | string> {
+    const { pool } = this.options;
+    const votes = await Promise.all(
+      pool.endpoints
+        .filter((e) => e.name !== error.endpoint)
+        .map(async (endpoint) => {
+          try {
+            return { endpoint: endpoint.name, gas: BigInt(await endpoint.request<string>("eth_estimateGas", [call])) };
+          } catch (failure) {
+            return { endpoint: endpoint.name, reverted: failure instanceof RpcResponseError };
+          }
+        }),
+    );
+    const reverting = [error.endpoint, ...votes.filter((v) => v.reverted === true).map((v) => v.endpoint)];
+    const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
+    if (reverting.length < pool.quorum && estimates.length > 0) {
+      for (const name of reverting)
+        pool.dispute(name, `simulated ${response.description} as reverting where others did not`);
+      this.log("simulation-disputed", {
+        why: `${reverting.join(", ")} simulated ${response.description} as reverting, which a quorum does not confirm: acting anyway`,
+        endpoints: reverting,
+      });
+      return gasLimitFor(estimates.reduce((a, b) => (a > b ? a : b)));
+    }
     if (response.done !== undefined && (await this.alreadyDone(response)).done) return "already done";
     throw callRefusal(call, response, error);
   }
