@@ -31,12 +31,12 @@ describe("cordon deploy: the hub and a protocol's configuration through Ignition
   let keeper: string;
 
   /** `npx hardhat --network cordonTest cordon <args>` with journals and records in the test's folder. */
-  async function cordon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function cordon(args: string[], sub = ""): Promise<{ code: number; stdout: string; stderr: string }> {
     const env = {
       ...process.env,
       CORDON_TEST_RPC_URL: chain.node.url,
-      CORDON_DEPLOYMENTS_DIR: path.join(dir, "deployments"),
-      CORDON_IGNITION_DIR: path.join(dir, "ignition"),
+      CORDON_DEPLOYMENTS_DIR: path.join(dir, sub, "deployments"),
+      CORDON_IGNITION_DIR: path.join(dir, sub, "ignition"),
     };
     const argv = [HARDHAT_CLI, "--build-profile", "default", "--network", "cordonTest", "cordon", ...args];
     return await execute(process.execPath, argv, { env }).then(
@@ -152,5 +152,58 @@ describe("cordon deploy: the hub and a protocol's configuration through Ignition
     const params = path.join(dir, "cooldown.params.json");
     writeFileSync(params, JSON.stringify({ guardians: [keeper], guardianCooldown: 0 }));
     expect(() => readDeployParams(params)).to.throw(/guardianCooldown: .*at least 60 seconds/);
+  });
+
+  it("puts a deployed Pausable behind the hub through the shipped CordonPausableAdapter", async function () {
+    const deployer = await chain.wallet(TEST_KEYS.deployer);
+    const protocol = await deploy(deployer, "PausableProtocolMock", "contracts/mocks", []);
+    const params = path.join(dir, "pausable.params.json");
+    writeFileSync(
+      params,
+      JSON.stringify({ guardians: [keeper], protected: [{ id: "pool", pausable: { target: protocol.target } }] }),
+    );
+    const deployed = await cordon(["deploy", "--params", params], "pausable");
+    expect(deployed.stderr).to.equal("");
+    expect(deployed.code).to.equal(0);
+    const record = JSON.parse(
+      readFileSync(path.join(dir, "pausable", "deployments", "cordonTest", "cordon.json"), "utf8"),
+    ) as { hub: string; protected: string[] };
+    const adapter = new Contract(
+      record.protected[0]!,
+      ["function pausable() view returns (address)", "function cordonHub() view returns (address)"],
+      chain.provider,
+    );
+    expect(await adapter.getFunction("pausable")()).to.equal(protocol.target);
+    expect(await adapter.getFunction("cordonHub")()).to.equal(record.hub);
+
+    // The team's admin grants the adapter its pauser role; the guardian's pause then pauses the protocol.
+    const role = (await protocol.getFunction("PAUSER_ROLE")()) as string;
+    await (await protocol.getFunction("grantRole")(role, adapter.target)).wait();
+    const guardian = await chain.wallet(TEST_KEYS.keeper);
+    const hub = new Contract(record.hub, governanceHubInterface, guardian);
+    await (await hub.getFunction("pause")(0x0101)).wait();
+    expect(await protocol.getFunction("paused")()).to.equal(true);
+  });
+
+  it("names pause arguments that do not fit the pause function's signature", function () {
+    const params = path.join(dir, "pausable-bad.params.json");
+    const pausable = {
+      target: token.target,
+      pause: "setPoolPause(bool)",
+      unpause: "setPoolPause(bool)",
+      unpauseArgs: [false],
+    };
+    writeFileSync(params, JSON.stringify({ guardians: [keeper], protected: [{ id: "pool", pausable }] }));
+    expect(() => readDeployParams(params)).to.throw(
+      /protected\.0\.pausable\.pauseArgs: .*give one value per parameter of setPoolPause\(bool\)/,
+    );
+    writeFileSync(
+      params,
+      JSON.stringify({
+        guardians: [keeper],
+        protected: [{ id: "pool", pausable: { target: token.target, pause: "pause(" } }],
+      }),
+    );
+    expect(() => readDeployParams(params)).to.throw(/protected\.0\.pausable\.pause: not a function signature/);
   });
 });

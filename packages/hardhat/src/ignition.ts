@@ -2,15 +2,16 @@ import { buildModule, type CallableContractFuture, type Future } from "@nomicfou
 import { getAddress } from "ethers";
 
 import { CordonHubConstants } from "@cordon/keeper/contracts/generated/cordon.js";
-import { type DeployParams, POLICIES } from "@cordon/keeper/governance/deploy.js";
-import { hubArtifact } from "./hub-artifact.js";
+import { adapterArgs, type DeployParams, POLICIES } from "@cordon/keeper/governance/deploy.js";
+import { adapterArtifact, hubArtifact } from "./hub-artifact.js";
 
 const GOVERNANCE_ROLE = CordonHubConstants.GOVERNANCE_ROLE;
 
 /**
  * The hub and a protocol's configuration (@cordon/keeper/governance/deploy.js), as the Ignition module `Cordon`. The
  * hub comes from the artifact this package ships (hub-artifact.ts); the protocol's own contracts (`protected` entries
- * with a `contract` name) from the project's build. The deployer holds governance while it configures the hub
+ * with a `contract` name) from the project's build; a `pausable` entry deploys a CordonPausableAdapter (also shipped)
+ * over a contract already deployed. The deployer holds governance while it configures the hub
  * (protected contracts, limits, threshold, grace), then hands it to the configured governance and renounces it.
  * Ignition's journal makes a re-run with the same parameters a no-op.
  */
@@ -31,6 +32,13 @@ export function cordonModule(params: DeployParams, deployer: string) {
       if (typeof p === "string") {
         target = getAddress(p);
         targets.set(p.toLowerCase(), target);
+      } else if ("pausable" in p) {
+        // A deployed pausable contract: the hub protects the adapter, which pauses and unpauses it.
+        target = m.contract("CordonPausableAdapter", adapterArtifact(), [hub, ...adapterArgs(p.pausable)], {
+          id: p.id,
+        });
+        deployed[p.id] = target;
+        targets.set(p.id, target);
       } else {
         target = m.contract(p.contract, p.args.map((a) => (a === "$hub" ? hub : a)) as never, { id: p.id });
         deployed[p.id] = target;

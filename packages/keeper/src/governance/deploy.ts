@@ -3,11 +3,14 @@
  * bound and cooldown, protected contracts, outflow limits, attestation threshold, grace), read from a JSON file and
  * checked on load with messages that name the field. Protected contracts are either addresses or contracts to deploy
  * with the hub's address among their constructor arguments (`"$hub"`), since a guarded contract fixes its hub at
- * construction. The Ignition module that deploys it is ignition/modules/Cordon.ts.
+ * construction. A contract that is already deployed and pausable, and cannot inherit CordonGuarded, is put behind the
+ * hub with a `pausable` entry: `cordon deploy` deploys a CordonPausableAdapter that pauses and unpauses it with the
+ * hub (its admin then grants the adapter the role its pause function needs). The Ignition module that deploys it is
+ * `cordonModule` in @cordon/hardhat.
  */
 import { readFileSync } from "node:fs";
 
-import { isAddress } from "ethers";
+import { FunctionFragment, Interface, isAddress } from "ethers";
 import { z } from "zod";
 
 import { CordonHubConstants } from "../contracts/generated/cordon.js";
@@ -19,6 +22,18 @@ const uint = z
   .union([z.string().regex(/^\d+$/, "a whole number (as a string for large values)"), z.number().int().min(0)])
   .transform((value) => BigInt(value));
 const seconds = z.number().int().min(0);
+/** A function signature such as `pause()` or `setPoolPause(bool)`, checked by parsing it. */
+const signature = z.string().refine(
+  (value) => {
+    try {
+      FunctionFragment.from(`function ${value}`);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a function signature: write it as "pause()" or "setPoolPause(bool)"' },
+);
 const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and _, starting with a letter");
 
 /** The limit policies of OutflowLimit.sol (`OutflowLimit.Policy`), by the names the tasks and config use. */
@@ -61,7 +76,28 @@ export const deployParamsSchema = z
       .array(
         z.union([
           address,
-          z.object({ id: identifier, contract: z.string().min(1), args: z.array(z.unknown()).default([]) }),
+          z.object({ id: identifier, contract: z.string().min(1), args: z.array(z.unknown()).default([]) }).strict(),
+          z
+            .object({
+              id: identifier,
+              /** A deployed pausable contract, paused and unpaused with the hub through a CordonPausableAdapter. */
+              pausable: z
+                .object({
+                  target: address,
+                  pause: signature.default("pause()"),
+                  pauseArgs: z.array(z.unknown()).default([]),
+                  unpause: signature.default("unpause()"),
+                  unpauseArgs: z.array(z.unknown()).default([]),
+                  /** The parameterless view that says it is paused. */
+                  paused: signature.default("paused()"),
+                  /** Scopes whose pause also pauses it (besides protocol-wide pauses). */
+                  scopes: z.array(scope).default([]),
+                  /** Whether it reopens in Recovery (unless sealed) and Shutdown. */
+                  openInExitMode: z.boolean().default(false),
+                })
+                .strict(),
+            })
+            .strict(),
         ]),
       )
       .default([]),
@@ -90,6 +126,17 @@ export const deployParamsSchema = z
         message: `${params.attestationThreshold} is more than the ${params.guardians.length} guardians`,
       });
     }
+    params.protected.forEach((p, i) => {
+      if (typeof p === "string" || !("pausable" in p)) return;
+      try {
+        adapterArgs(p.pausable);
+      } catch (error) {
+        if (!(error instanceof CordonError)) return; // a signature that does not parse: its own field says so
+        const { shortMessage, details } = error;
+        const field = shortMessage.includes("unpauseArgs") ? "unpauseArgs" : "pauseArgs";
+        ctx.addIssue({ code: "custom", path: ["protected", i, "pausable", field], message: details ?? shortMessage });
+      }
+    });
     const known = new Set(params.protected.map((p) => (typeof p === "string" ? p.toLowerCase() : p.id)));
     params.limits.forEach((limit, i) => {
       const target = isAddress(limit.target) ? limit.target.toLowerCase() : limit.target;
@@ -104,6 +151,31 @@ export const deployParamsSchema = z
   });
 
 export type DeployParams = z.infer<typeof deployParamsSchema>;
+export type PausableEntry = Extract<DeployParams["protected"][number], { pausable: unknown }>["pausable"];
+
+/** The CordonPausableAdapter's constructor arguments after the hub's address, for a `pausable` entry. */
+export function adapterArgs(p: PausableEntry): [string, string, string, string, bigint, boolean] {
+  const call = (sig: string, args: unknown[], field: string) => {
+    const fragment = FunctionFragment.from(`function ${sig}`);
+    try {
+      return new Interface([fragment]).encodeFunctionData(fragment, args);
+    } catch (error) {
+      throw new CordonError(`protected: pausable.${field} ${JSON.stringify(args)} do not fit ${sig}`, {
+        details: `${JSON.stringify(args)} do not fit ${sig} (${(error as Error).message.split(" (")[0]}): give one value per parameter of ${fragment.format()}`,
+        cause: error,
+      });
+    }
+  };
+  const paused = FunctionFragment.from(`function ${p.paused}`);
+  return [
+    p.target,
+    call(p.pause, p.pauseArgs, "pauseArgs"),
+    call(p.unpause, p.unpauseArgs, "unpauseArgs"),
+    paused.selector,
+    p.scopes.reduce((mask, s) => mask | (1n << BigInt(s)), 0n),
+    p.openInExitMode,
+  ];
+}
 
 /** Reads and checks a deploy parameters file, naming each problem's field. */
 export function readDeployParams(file: string): DeployParams {
