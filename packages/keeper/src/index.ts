@@ -7,7 +7,14 @@ export { type WatchArgs, type WatchIO, WATCH_USAGE, watchCommand } from "./keepe
 export { Keeper, type KeeperOptions } from "./keeper/service.js";
 export type { DetectorModuleContext } from "./keeper/build.js";
 export { ConfigError, type ConfigProblem, type KeeperConfig, loadConfig, parseConfig } from "./config/load.js";
-export type { Detector, DetectorContext, DetectorFinding, PollContext, Response } from "./detectors/types.js";
+export type {
+  Detector,
+  DetectorContext,
+  DetectorFinding,
+  DoneCheck,
+  PollContext,
+  Response,
+} from "./detectors/types.js";
 export type { Finding, Severity } from "./domain/types.js";
 export {
   type ActionKind,

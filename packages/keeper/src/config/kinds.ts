@@ -22,7 +22,7 @@ export const detectorCommon = {
 
 /** The fields every action kind takes. */
 export const actionCommon = {
-  /** An entry of `keys`: the pause-only guardian key that sends the transaction. */
+  /** An entry of `keys`: the key that sends the transaction (the hub's pause-only guardian, or the role a target grants). */
   key: nameSchema,
   /** Fee ceiling (maxFeePerGas, gwei) for ordinary findings. Default 200. */
   feeCeilingGwei: z.number().positive().default(200),
@@ -57,7 +57,8 @@ export interface DetectorBuildContext {
   name: string;
   protocol: {
     name: string;
-    hub: string;
+    /** The protocol's CordonHub; undefined when it has none (the config refuses hub detectors then). */
+    hub: string | undefined;
     contracts: Record<string, string>;
     /** The protocol's detectors, as resolved from the config (a kind may defer to another kind watching the same contract). */
     detectors?: readonly { config: { kind: string }; addresses: Record<string, string> }[];
@@ -117,27 +118,53 @@ export function defineDetectorKind<const K extends string, S extends z.ZodRawSha
 /** A role of the hub, by its constant's name in the generated vocabulary (`CordonHubConstants`). */
 export type HubRole = Extract<keyof typeof CordonHubConstants, `${string}_ROLE`>;
 
+/**
+ * What an action's key must hold for its transaction to go through: a role of the hub (by name), null for a call
+ * anyone may make, or, for an action on a contract Cordon did not write, a function of the entry that describes what
+ * that contract requires in words (`EMERGENCY_ADMIN on Aave's ACLManager`), or null when the entry does not say.
+ * `--check` reads a hub role on the chain; a description is printed, and the call simulated from the key.
+ */
+export type ActionRole<C> = HubRole | null | ((config: C) => string | null);
+
 export interface ActionKind<K extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {
   readonly kind: K;
   readonly docs: string;
   readonly schema: KindObject<K, typeof actionCommon, S>;
   readonly addresses: readonly string[];
+  /** The role the action's key needs ({@link ActionRole}). `--check` reads a hub role on the chain for every key. */
+  readonly role: ActionRole<z.output<KindObject<K, typeof actionCommon, S>>>;
+  /** Whether the action sends its transaction to the protocol's CordonHub (refused for a protocol without `hub`). */
+  readonly onHub: boolean;
   /**
-   * The hub role the action's key must hold for the hub to accept the transaction, or null for a call anyone may
-   * make. `--check` reads it on the chain for every configured key.
+   * The response the responder sends for a finding this action answers, from the entry, its address fields resolved
+   * and the protocol's named `contracts`. Throws {@link ActionConfigError} for a value it cannot use.
    */
-  readonly role: HubRole | null;
-  /** The response the responder sends for a finding this action answers, from the entry and its addresses. */
-  response(config: z.output<KindObject<K, typeof actionCommon, S>>, addresses: Record<string, string>): Response;
+  response(
+    config: z.output<KindObject<K, typeof actionCommon, S>>,
+    addresses: Record<string, string>,
+    contracts: Record<string, string>,
+  ): Response;
+}
+
+/** A value of an action entry its kind cannot use: `at` is the path below the entry (`["args", 0]`). */
+export class ActionConfigError extends Error {
+  constructor(
+    readonly at: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function defineActionKind<const K extends string, S extends z.ZodRawShape>(definition: {
   kind: K;
   docs: string;
   options: S;
-  addresses?: readonly (keyof S & string)[];
+  addresses?: readonly string[];
   /** Required: every kind says which role its key needs, or null (none). */
-  role: HubRole | null;
+  role: ActionKind<K, S>["role"];
+  /** Default true: the hub's actions. */
+  onHub?: boolean;
   response: ActionKind<K, S>["response"];
 }): ActionKind<K, S> {
   return {
@@ -146,6 +173,7 @@ export function defineActionKind<const K extends string, S extends z.ZodRawShape
     schema: kindObject(definition.kind, actionCommon, definition.options),
     addresses: definition.addresses ?? [],
     role: definition.role,
+    onHub: definition.onHub ?? true,
     response: definition.response,
   };
 }

@@ -16,7 +16,7 @@ import { ALERT_KINDS } from "../alerts/kinds/index.js";
 import { DETECTOR_KINDS } from "../detectors/kinds/index.js";
 import type { Response } from "../detectors/types.js";
 import { CordonError } from "../errors.js";
-import { kindOf } from "./kinds.js";
+import { ActionConfigError, kindOf } from "./kinds.js";
 import {
   type ActionConfig,
   type AlertConfig,
@@ -77,7 +77,8 @@ export interface ResolvedDetector {
 export interface ResolvedProtocol {
   name: string;
   network: string;
-  hub: string;
+  /** The protocol's CordonHub; undefined for a protocol without one (acted on through `call` actions only). */
+  hub: string | undefined;
   contracts: Record<string, string>;
   detectors: ResolvedDetector[];
   alerts: (AlertConfig & { name: string })[];
@@ -100,6 +101,12 @@ export interface KeeperConfig {
 
 /** The kind of the detector every protocol has for its own hub (added when the protocol lists none). */
 const HUB_EVENTS = "hub-events";
+
+/**
+ * The detector kinds that need the protocol's CordonHub: the hub's own events, and the invariant detector's built-in
+ * answer (the hub's permissionless trip; with an action of its own it needs no hub).
+ */
+const HUB_DETECTORS = new Set([HUB_EVENTS, "invariant"]);
 
 /** Fields whose values are secrets or may embed one: their values never appear in an error. */
 const SECRET_FIELDS = new Set(["keys", "url", "secret", "routingKey"]);
@@ -290,12 +297,16 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
       const addressesOf = (entry: object, fields: readonly string[], at: (string | number)[]) => {
         const out: Record<string, string> = {};
         for (const field of fields) {
-          const value = (entry as Record<string, unknown>)[field];
+          // A dotted field (`done.contract`) is an option of a nested object.
+          const value = field
+            .split(".")
+            .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], entry);
           const list = Array.isArray(value) ? value : [value];
           list.forEach((item, j) => {
             if (typeof item !== "string") return;
             const key = Array.isArray(value) ? `${field}.${j}` : field;
-            const resolved = addressOf(item, Array.isArray(value) ? [...at, field, j] : [...at, field]);
+            const path = [...at, ...field.split(".")];
+            const resolved = addressOf(item, Array.isArray(value) ? [...path, j] : path);
             if (resolved !== undefined) out[key] = resolved;
           });
         }
@@ -315,19 +326,43 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
             problem(["actions", config.action, "key"], `"${a.key}" is not in \`keys\` (${known("keys", raw.keys)})`);
           }
           const kind = kindOf(ACTION_KINDS, a.kind);
-          const actionAddresses = addressesOf(a, kind.addresses, ["actions", config.action]);
-          const response = kind.response(a as never, actionAddresses);
-          action = { ...a, name: config.action, response };
-          if (actionAddresses.target !== undefined) action.resolvedTarget = actionAddresses.target;
-          if (response.kind !== "tripOnInvariant") action.reasonCode = response.reason;
+          if (kind.onHub && protocol.hub === undefined) {
+            problem(
+              ["actions", config.action, "kind"],
+              `kind ${a.kind} acts on the protocol's CordonHub, and protocols.${pname}.hub is not set (detector ${dname} of protocol ${pname} names this action): set protocols.${pname}.hub, or use an action of kind call`,
+            );
+          } else {
+            const actionAddresses = addressesOf(a, kind.addresses, ["actions", config.action]);
+            try {
+              const response = kind.response(a as never, actionAddresses, contracts);
+              action = { ...a, name: config.action, response };
+              if (actionAddresses.target !== undefined) action.resolvedTarget = actionAddresses.target;
+              if (response.kind === "pause" || response.kind === "pauseScopes") action.reasonCode = response.reason;
+            } catch (error) {
+              if (!(error instanceof ActionConfigError)) throw error;
+              problem(["actions", config.action, ...error.at], error.message);
+            }
+          }
         }
+      }
+      if (
+        protocol.hub === undefined &&
+        HUB_DETECTORS.has(config.kind) &&
+        !(config.kind === "invariant" && action !== undefined)
+      ) {
+        problem(
+          ["protocols", pname, "detectors", i],
+          config.kind === HUB_EVENTS
+            ? `detector ${dname} (kind ${HUB_EVENTS}) watches the protocol's CordonHub, and protocols.${pname}.hub is not set: set protocols.${pname}.hub, or remove ${dname} from the list`
+            : `detector ${dname} (kind ${config.kind}) answers with the CordonHub's permissionless trip, and protocols.${pname}.hub is not set: give ${dname} an action of kind call, or set protocols.${pname}.hub`,
+        );
       }
       detectors.push({ id: `${pname}/${dname}`, name: dname, config, addresses, action });
     });
 
     // Every protocol watches its own hub: one `hub-events` detector with the defaults (alerts, no action) unless the
-    // protocol lists one of its own.
-    if (!detectors.some((d) => d.config.kind === HUB_EVENTS)) {
+    // protocol lists one of its own. A protocol without a hub has none to watch.
+    if (protocol.hub !== undefined && !detectors.some((d) => d.config.kind === HUB_EVENTS)) {
       const taken = protocol.detectors.indexOf(HUB_EVENTS);
       if (taken !== -1) {
         problem(
@@ -356,7 +391,7 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
     network?.protocols.push({
       name: pname,
       network: protocol.network,
-      hub: getAddress(protocol.hub),
+      hub: protocol.hub === undefined ? undefined : getAddress(protocol.hub),
       contracts,
       detectors,
       alerts,

@@ -35,7 +35,11 @@ const networkSchema = z
 const protocolSchema = z
   .object({
     network: nameSchema,
-    hub: z.string().regex(ADDRESS, "the CordonHub address (0x and 40 hex digits)"),
+    /**
+     * The protocol's CordonHub. Optional: a protocol without one is acted on only through actions of kind `call`,
+     * and has no `hub-events` detector.
+     */
+    hub: z.string().regex(ADDRESS, "the CordonHub address (0x and 40 hex digits)").optional(),
     /** Named addresses detectors refer to (tokens, vaults, feeds, ...). */
     contracts: z.record(nameSchema, z.string().regex(ADDRESS, "an address (0x and 40 hex digits)")).default({}),
     detectors: z.array(nameSchema).min(1, "at least one detector name from `detectors`"),

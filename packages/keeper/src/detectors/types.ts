@@ -16,11 +16,27 @@ export interface AfterTrip {
   expiry: number;
 }
 
+/**
+ * What says a `call` response's goal is reached: a view call (`data` to `target`) whose return data equals
+ * `equals` (ABI-encoded, lowercase hex). `description` says it in words (`paused() == true`).
+ */
+export interface DoneCheck {
+  target: string;
+  data: string;
+  equals: string;
+  description: string;
+}
+
 /** What a finding asks the responder to do. */
 export type Response =
   | { kind: "pause"; reason: number; afterTrip?: AfterTrip }
   | { kind: "pauseScopes"; scopes: bigint; reason: number; afterTrip?: AfterTrip }
-  | { kind: "tripOnInvariant"; target: string };
+  | { kind: "tripOnInvariant"; target: string }
+  /**
+   * A transaction to any contract (`data` to `target`; `description` names it, e.g. `setPoolPause(true)`), skipped
+   * only when its `done` check holds for a quorum and a proof.
+   */
+  | { kind: "call"; target: string; data: string; description: string; done?: DoneCheck };
 
 /** A finding with the response it asks for (if any). */
 export interface DetectorFinding extends Finding {

@@ -4,7 +4,9 @@
  * same (`RpcPool.quorumRead`): one endpoint cannot make a key look ready, nor one that is ready look broken. For each
  * protocol's configured action it checks
  * - the role the action's kind needs on the hub (`role` of the kind in `actions/`; the role ids come from the
- *   generated vocabulary), or says that the kind needs none;
+ *   generated vocabulary), or says that the kind needs none; for a `call` on a contract Cordon did not write, what
+ *   the entry says the target requires, and the call simulated from the key at the agreed block by a quorum: it
+ *   would go through, or why not in words (a goal already reached, by its `done` check, is said as such);
  * - a balance that pays for the action at its emergency fee ceiling: the gas limit the responder would give it (its
  *   estimate, pinned to the agreed block, plus the responder's margin; the responder's fallback limit when the hub
  *   will not estimate it now) times `emergencyFeeCeilingGwei`, the most the responder bids for a critical finding.
@@ -18,7 +20,15 @@ import { type HubRole, kindOf } from "../config/kinds.js";
 import type { Secrets } from "../config/secrets.js";
 import { hubInterface } from "../contracts/abi.js";
 import { CordonHubConstants } from "../contracts/generated/cordon.js";
-import { decodeRevert, encodeResponse, FALLBACK_GAS, gasLimitFor, worstCaseCost } from "../responder/responder.js";
+import type { Response } from "../detectors/types.js";
+import {
+  decodeRevert,
+  encodeResponse,
+  explainCallRevert,
+  FALLBACK_GAS,
+  gasLimitFor,
+  worstCaseCost,
+} from "../responder/responder.js";
 import { QuorumNotReachedError, RpcResponseError } from "../rpc/errors.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import { buildPool } from "./build.js";
@@ -92,19 +102,32 @@ async function checkNetwork(network: ResolvedNetwork, pool: RpcPool, secrets: Se
     const actions = new Map<string, Action>();
     for (const d of protocol.detectors) if (d.action !== undefined) actions.set(d.action.name, d.action);
     if (actions.size === 0) continue;
-    result.lines.push(`    protocol ${protocol.name}: hub ${protocol.hub}`);
-    try {
-      const code = await pool.quorumRead<string>("eth_getCode", [protocol.hub, tag]);
-      if (code.result === "0x") {
-        result.problems.push(
-          `protocols.${protocol.name}.hub: ${protocol.hub} has no contract code on ${network.name} at block ${head.number}: check the address (keys not checked)`,
-        );
-        continue;
-      }
-    } catch (error) {
-      result.problems.push(`protocols.${protocol.name}.hub: ${quorumFailure(error, quorumText)}`);
-      continue;
+    result.lines.push(
+      `    protocol ${protocol.name}: ${protocol.hub === undefined ? "no hub" : `hub ${protocol.hub}`}`,
+    );
+    // The contracts the actions send to (the hub, a call's target) must have code: a wrong address is no pause.
+    const targets = new Map<string, string>();
+    if ([...actions.values()].some((a) => a.response.kind !== "call"))
+      targets.set(protocol.hub!, `protocols.${protocol.name}.hub`);
+    for (const a of actions.values()) {
+      if (a.response.kind === "call") targets.set(a.response.target, `actions.${a.name}.contract`);
     }
+    let coded = true;
+    for (const [address, field] of targets) {
+      try {
+        const code = await pool.quorumRead<string>("eth_getCode", [address, tag]);
+        if (code.result === "0x") {
+          result.problems.push(
+            `${field}: ${address} has no contract code on ${network.name} at block ${head.number}: check the address (keys not checked)`,
+          );
+          coded = false;
+        }
+      } catch (error) {
+        result.problems.push(`${field}: ${quorumFailure(error, quorumText)}`);
+        coded = false;
+      }
+    }
+    if (!coded) continue;
     for (const action of actions.values()) {
       await checkAction(pool, protocol, action, secrets, tag, quorumText, result);
     }
@@ -132,9 +155,17 @@ async function checkAction(
     say(`MISSING: ${line}`);
   };
 
-  // (1) The role the action's kind needs on the hub.
+  // (1) The role the action's kind needs on the hub; or, for a call, what the target requires and a simulation.
   const role = kindOf(ACTION_KINDS, action.kind).role;
-  if (role === null) {
+  if (typeof role === "function" && action.response.kind === "call") {
+    const requires = (role as (config: unknown) => string | null)(action);
+    say(
+      `requires: ${requires ?? `not described (the action's \`requires\` says in words what ${action.response.target} requires of the key)`}`,
+    );
+    await simulateCall(pool, action.response, address, tag, quorumText, say, missing);
+  } else if (typeof role === "function") {
+    say("role: described by the action");
+  } else if (role === null) {
     say(`role: none needed (${action.kind} calls a function of the hub that anyone may call)`);
   } else {
     try {
@@ -150,8 +181,8 @@ async function checkAction(
 
   // (2) A balance that pays for the action at the emergency fee ceiling, priced as the responder prices it.
   const ceiling = parseUnits(String(action.emergencyFeeCeilingGwei), "gwei");
-  const call = { from: address, to: protocol.hub, data: encodeResponse(action.response) };
-  const gas = await gasLimitOf(pool, call, tag, quorumText);
+  const call = { from: address, to: targetOf(protocol, action.response), data: encodeResponse(action.response) };
+  const gas = await gasLimitOf(pool, call, tag, quorumText, protocol.hub);
   const needed = worstCaseCost(gas.limit, ceiling);
   let balance: bigint;
   try {
@@ -180,6 +211,7 @@ async function gasLimitOf(
   call: { from: string; to: string; data: string },
   tag: string,
   quorumText: string,
+  hub: string | undefined,
 ): Promise<{ limit: bigint; how: string }> {
   try {
     const read = await pool.quorumRead<string>("eth_estimateGas", [call, tag]);
@@ -207,10 +239,76 @@ async function gasLimitOf(
     await pool.request<string>("eth_estimateGas", [call, tag]);
   } catch (error) {
     if (error instanceof RpcResponseError) {
-      why = `the hub reverts it now (${decodeRevert(error.data) ?? error.rpcMessage})`;
+      why = `${call.to === hub ? "the hub" : "the target"} reverts it now (${decodeRevert(error.data) ?? error.rpcMessage})`;
     }
   }
   return { limit: FALLBACK_GAS, how: `the responder's fallback gas limit: ${why}` };
+}
+
+/**
+ * A `call` simulated from the key at `tag`: a quorum's `eth_estimateGas` says it would go through; otherwise the
+ * revert in words, unless the action's `done` check holds for a quorum at `tag` (already done: a pause of what is
+ * paused may revert, and the keeper would skip it).
+ */
+async function simulateCall(
+  pool: RpcPool,
+  response: Extract<Response, { kind: "call" }>,
+  from: string,
+  tag: string,
+  quorumText: string,
+  say: (line: string) => void,
+  missing: (line: string) => void,
+): Promise<void> {
+  const call = { from, to: response.target, data: response.data };
+  try {
+    const read = await pool.quorumRead<string>("eth_estimateGas", [call, tag]);
+    say(
+      `simulated ${response.description} from ${from}: it would go through (${BigInt(read.result).toLocaleString("en-US")} gas, agreed by ${read.agreed.length} endpoints)`,
+    );
+    return;
+  } catch (error) {
+    if (!(error instanceof QuorumNotReachedError)) throw error;
+  }
+  let why = "no quorum of endpoints would simulate it";
+  let fix = "";
+  try {
+    await pool.request<string>("eth_estimateGas", [call, tag]);
+  } catch (error) {
+    if (error instanceof RpcResponseError) {
+      const data = revertData(error.data);
+      const explained = data === undefined ? undefined : explainCallRevert(data, from);
+      why = explained?.message ?? error.rpcMessage;
+      fix = explained?.fix ?? "";
+    }
+  }
+  if (response.done !== undefined) {
+    try {
+      const done = await pool.quorumRead<string>("eth_call", [
+        { to: response.done.target, data: response.done.data },
+        tag,
+      ]);
+      if (done.result.toLowerCase() === response.done.equals) {
+        say(
+          `simulated ${response.description} from ${from}: it reverts now (${why}), and ${response.done.description} holds: already done, the keeper would skip it`,
+        );
+        return;
+      }
+    } catch {
+      // the done check is not readable by a quorum: the revert stands
+    }
+  }
+  missing(
+    `${response.description} would not go through from ${from}: ${why}${fix === "" ? "" : ` (${fix})`} [${quorumText}]`,
+  );
+}
+
+function revertData(data: unknown): string | undefined {
+  if (typeof data === "object" && data !== null && "data" in data) data = (data as { data: unknown }).data;
+  return typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data) ? data : undefined;
+}
+
+function targetOf(protocol: ResolvedProtocol, response: Response): string {
+  return response.kind === "call" ? response.target : protocol.hub!;
 }
 
 function roleId(role: HubRole): string {

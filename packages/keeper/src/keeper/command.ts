@@ -176,10 +176,10 @@ function describeConfig(config: KeeperConfig): string {
       `  network ${network.name} (chainId ${network.chainId}): endpoints ${network.endpoints.map((e) => e.name).join(", ")}`,
     );
     for (const protocol of network.protocols) {
-      lines.push(`    protocol ${protocol.name}: hub ${protocol.hub}`);
+      lines.push(`    protocol ${protocol.name}: ${protocol.hub === undefined ? "no hub" : `hub ${protocol.hub}`}`);
       for (const d of protocol.detectors) {
         lines.push(
-          `      detector ${d.name} (${d.config.kind})${d.action ? ` -> action ${d.action.name} (${d.action.kind}, key ${d.action.key})` : ""}`,
+          `      detector ${d.name} (${d.config.kind})${d.action ? ` -> action ${d.action.name} (${d.action.kind}${d.action.response.kind === "call" ? ` ${d.action.response.description}` : ""}, key ${d.action.key})` : ""}`,
         );
       }
       if (protocol.alerts.length > 0)

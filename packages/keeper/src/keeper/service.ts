@@ -249,7 +249,7 @@ export class Keeper {
     runtime.choose = (finding) => {
       const target = route.get(finding.detector);
       if (target === undefined) return undefined;
-      const { incident, created } = store.openIncident(target.protocol.name, target.protocol.hub, finding);
+      const { incident, created } = store.openIncident(target.protocol.name, incidentTarget(target.protocol), finding);
       if (created)
         log.warn(
           {
@@ -436,6 +436,7 @@ export class Keeper {
       pool,
       store,
       hub: protocol.hub,
+      protocol: protocol.name,
       wallet,
       chainId: BigInt(network.chainId),
       feeCeiling: parseUnits(String(action.feeCeilingGwei), "gwei"),
@@ -562,9 +563,11 @@ export class Keeper {
         at: Date.now(),
         severity: action.status === "failed" ? "critical" : "high",
         title:
-          action.status === "mined"
-            ? `Cordon paused ${protocol.name}`
-            : `Cordon action ${action.status} for ${protocol.name}`,
+          action.status !== "mined"
+            ? `Cordon action ${action.status} for ${protocol.name}`
+            : action.finding.response?.kind === "call"
+              ? `Cordon sent ${action.finding.response.description} for ${protocol.name}`
+              : `Cordon paused ${protocol.name}`,
         summary: `${action.key}: ${action.status}${action.note ? ` (${action.note})` : ""}, because ${action.finding.summary}`,
         network,
         protocol: protocol.name,
@@ -586,7 +589,8 @@ export class Keeper {
       const incident = runtime.store.openIncidentOf(protocol.name);
       if (incident === undefined || incident.actionStatus === undefined || incident.actionStatus === "failed") continue;
       try {
-        const open = isFullyOpen(await readHubSync(runtime.pool, protocol.hub));
+        const open = await isProtocolOpen(runtime.pool, protocol);
+        if (open === undefined) continue; // nothing says when it is over: the incident stays open
         if (!open) runtime.seenClosed.add(incident.id);
         const settled = incident.actionStatus === "mined" || runtime.seenClosed.has(incident.id);
         if (open && settled) {
@@ -594,7 +598,9 @@ export class Keeper {
           runtime.store.closeIncident(incident.id);
           log.info(
             { event: "incident-closed", incident: incident.id, protocol: protocol.name },
-            "the hub is open again",
+            protocol.hub === undefined
+              ? "the protocol's done checks no longer hold: open again"
+              : "the hub is open again",
           );
         }
       } catch {
@@ -606,6 +612,37 @@ export class Keeper {
   private alert(alert: Alert): void {
     this.notifier?.notify(alert);
   }
+}
+
+/**
+ * Whether a quorum sees `protocol` open again: its hub fully open; for a protocol without a hub, none of its `call`
+ * actions' `done` checks holding (unpaused). Undefined when nothing can say (no hub, no done check).
+ */
+async function isProtocolOpen(pool: RpcPool, protocol: ResolvedProtocol): Promise<boolean | undefined> {
+  if (protocol.hub !== undefined) return isFullyOpen(await readHubSync(pool, protocol.hub));
+  const checks = new Map<string, { target: string; data: string; equals: string }>();
+  for (const d of protocol.detectors) {
+    const response = d.action?.response;
+    if (response?.kind === "call" && response.done !== undefined) {
+      checks.set(`${response.done.target}:${response.done.data}`, response.done);
+    }
+  }
+  if (checks.size === 0) return undefined;
+  for (const check of checks.values()) {
+    const read = await pool.quorumRead<string>("eth_call", [{ to: check.target, data: check.data }, "latest"]);
+    if (read.result.toLowerCase() === check.equals) return false;
+  }
+  return true;
+}
+
+/**
+ * The contract an incident of `protocol` is recorded against: its hub, or for a protocol without one the target of
+ * its first `call` action (the zero address if it has none).
+ */
+function incidentTarget(protocol: ResolvedProtocol): string {
+  if (protocol.hub !== undefined) return protocol.hub;
+  for (const d of protocol.detectors) if (d.action?.response.kind === "call") return d.action.response.target;
+  return "0x0000000000000000000000000000000000000000";
 }
 
 function findingAlert(network: string, route: Route, finding: DetectorFinding): Alert {

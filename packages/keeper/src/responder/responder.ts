@@ -1,17 +1,35 @@
 /**
- * Acts on findings with the pause-only guardian key: pauses the configured scope through the hub (or calls the
- * permissionless invariant trip). Skips when the hub is already paused, proven against a quorum-agreed header (a
- * quorum's eth_call alone never decides a skip); writes the intent to the store's outbox
- * before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a stuck
- * transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed.
+ * Acts on findings with one key: pauses the configured scope through the hub (or calls the permissionless invariant
+ * trip) with the pause-only guardian key, or sends a `call` response's transaction to any contract (an OpenZeppelin
+ * `pause()`, Aave's `setPoolPause(true)`) with the key that contract grants the role. Writes the intent to the
+ * store's outbox before sending, so a crash neither loses nor repeats an action; manages its own nonce; replaces a
+ * stuck transaction with higher fees until it is mined, up to a ceiling that emergencies may exceed, and checks
+ * before each replacement whether the goal was reached meanwhile.
+ *
+ * No single endpoint decides a skip. The rule is the same for every kind: an action is skipped only when a quorum of
+ * endpoints says its goal is reached AND a proof confirms it, i.e. the view that says so executed by the verified EVM
+ * (src/proof) against a header a quorum agrees on, every account, code and storage read checked against its state
+ * root. For the hub that view is `currentSync()` (paused there already); for a `call` it is the action's `done`
+ * check, any view of any contract (`paused()`, Aave's `getPaused(asset)`): the prover finds which storage slots the
+ * view reads by running it, so the user gives no slot or layout. A `call` without a `done` check is never skipped on
+ * state. A simulation that reverts is explained in words (a role the key lacks, the reason string or custom error),
+ * and is a skip only when the goal is proven reached as above; otherwise the keeper refuses and says why.
+ *
+ * The outbox key names what the transaction does, so that one finding after another (and a restart) is one
+ * transaction: for the hub, the action, the hub, its target and the hub's pause epoch; for a `call`, its target and
+ * a hash of its calldata, with a generation that moves on only once the goal, reached by the keeper's own mined
+ * transaction, is seen undone by a quorum (the protocol was unpaused since).
  */
 import { Transaction } from "ethers/transaction";
+
+import { callId } from "../actions/call.js";
 
 import type { TransactionSigner } from "../config/key.js";
 import { hubInterface } from "../contracts/abi.js";
 import { type HubSyncView, provenHubSync, readHubSync, STATE_ACTIVE, STATE_PAUSED } from "../contracts/hub.js";
 import { CordonError } from "../errors.js";
-import type { Response } from "../detectors/types.js";
+import type { DoneCheck, Response } from "../detectors/types.js";
+import { explainRevert } from "../governance/revert.js";
 import { NotProvenError } from "../proof/errors.js";
 import { QuorumNotReachedError, RpcResponseError } from "../rpc/errors.js";
 import type { RpcPool } from "../rpc/pool.js";
@@ -21,9 +39,11 @@ import type { OutboxEntry, Store } from "../store/store.js";
 export interface ResponderOptions {
   pool: RpcPool;
   store: Store;
-  /** The guardian hub. */
-  hub: string;
-  /** The pause-only guardian key (no provider needed: the pool sends). */
+  /** The guardian hub; undefined for a protocol without one (only `call` responses then). */
+  hub?: string;
+  /** The protocol the responder acts for: its `call` entries in the outbox are resumed by it. */
+  protocol?: string;
+  /** The key that sends (no provider needed: the pool sends): the hub's pause-only guardian, or a target's role. */
   wallet: TransactionSigner;
   chainId: bigint;
   /** The highest maxFeePerGas (wei) for ordinary findings. */
@@ -64,6 +84,16 @@ const NOTHING_TO_DO: ReadonlyMap<string, string> = new Map([
   ["CordonInvalidTransition", "already paused"],
   ["CordonInvariantsHold", "the invariants held"],
 ]);
+type CallResponse = Extract<Response, { kind: "call" }>;
+/** What {@link Responder.alreadyDone} found: whether to skip, and what the decision rests on. */
+interface DoneState {
+  done: boolean;
+  /** The hub's state (hub responses). */
+  sync?: HubSyncView;
+  /** What a quorum's read of a `call`'s done check said: true, false, or undefined (no quorum, no check). */
+  quorumSays?: boolean;
+}
+
 /** The gas limit when the action must go ahead and no endpoint would estimate it: the hub's pause of many contracts. */
 export const FALLBACK_GAS = 3_000_000n;
 
@@ -98,24 +128,46 @@ export class Responder {
   async respond(response: Response, severity: Severity, why: string, gate?: Promise<unknown>): Promise<ActionOutcome> {
     // The gas, fees and nonce an action would send with are asked for alongside the hub's state: one round trip.
     const early = this.prefetch(response, severity === "critical");
-    const hub = this.alreadyDone(response);
+    const state = this.alreadyDone(response);
     if (gate !== undefined) {
-      hub.catch(() => {}); // awaited below, unless the gate fails first
+      state.catch(() => {}); // awaited below, unless the gate fails first
       await gate;
     }
-    const { done, sync } = await hub;
-    const key = `${response.kind}:${this.options.hub.toLowerCase()}:${target(response)}:epoch-${sync.pauseEpoch}`;
+    const { done, sync, quorumSays } = await state;
+    let key =
+      response.kind === "call"
+        ? this.callKey(response)
+        : `${response.kind}:${this.hub.toLowerCase()}:${target(response)}:epoch-${sync!.pauseEpoch}`;
     if (done) {
       const why =
-        response.kind !== "tripOnInvariant" && response.afterTrip !== undefined
-          ? "a pause since the trip already holds the hub there"
-          : "the hub is already paused there";
+        response.kind === "call"
+          ? `${response.done!.description}, for a quorum and a proof`
+          : response.kind !== "tripOnInvariant" && response.afterTrip !== undefined
+            ? "a pause since the trip already holds the hub there"
+            : "the hub is already paused there";
       this.log("skip", { key, why });
-      return { status: "skipped", key, attempts: 0, note: "already paused" };
+      return {
+        status: "skipped",
+        key,
+        attempts: 0,
+        note: response.kind === "call" ? "already done" : "already paused",
+      };
+    }
+    if (response.kind === "call" && quorumSays === false) {
+      // The goal was reached by this keeper's mined transaction and a quorum now sees it undone (unpaused since):
+      // the next generation of the key, a new transaction.
+      const previous = this.options.store.outboxEntry(key);
+      if (previous?.status === "mined" && previous.txHash !== undefined) {
+        if ((await this.findReceipt([previous.txHash]))?.status === "0x1") {
+          key = nextGeneration(key);
+          this.log("act-again", { key, why: `${response.done?.description ?? "its goal"} no longer holds` });
+        }
+      }
     }
     const action = {
       ...response,
       ...(response.kind === "pauseScopes" ? { scopes: response.scopes.toString() } : {}),
+      ...(response.kind === "call" && this.options.protocol !== undefined ? { protocol: this.options.protocol } : {}),
       severity,
       why,
       from: this.options.wallet.address,
@@ -123,8 +175,9 @@ export class Responder {
     const { store } = this.options;
     let { entry, created } = store.intend(key, action);
     if (!created && entry.status === "mined") {
-      // Done before, yet the hub is not there now. If the transaction that acted is still on the chain, the hub was
-      // reopened since (nothing to repeat); if a reorg took it (its receipt is gone), act again.
+      // Done before, yet the hub (or the call's goal) is not there now. If the transaction that acted is still on the
+      // chain, the hub was reopened since (nothing to repeat; a call whose goal a quorum sees undone moved on to the
+      // next generation above); if a reorg took it (its receipt is gone), act again.
       const onChain = entry.txHash === undefined ? undefined : await this.findReceipt([entry.txHash]);
       if (onChain !== undefined) return { status: entry.status, key, txHash: entry.txHash, attempts: entry.attempts };
       this.log("act-again", { key, why: "its mined transaction was reorged out" });
@@ -154,9 +207,12 @@ export class Responder {
   /** After a restart: finishes every action of this hub and key that the outbox holds as pending or sent. */
   async resumeUnfinished(): Promise<ActionOutcome[]> {
     const outcomes: ActionOutcome[] = [];
-    const hub = this.options.hub.toLowerCase();
+    const hub = this.options.hub?.toLowerCase();
     const mine = (entry: OutboxEntry) =>
-      entry.key.split(":")[1] === hub &&
+      (entry.action.kind === "call"
+        ? entry.action.from === this.options.wallet.address &&
+          (entry.action.protocol === undefined || entry.action.protocol === this.options.protocol)
+        : entry.key.split(":")[1] === hub) &&
       (entry.action.from === undefined || entry.action.from === this.options.wallet.address);
     for (const entry of this.options.store.unfinished().filter(mine)) {
       const response = entry.action as unknown as Response & { severity?: Severity };
@@ -173,7 +229,7 @@ export class Responder {
    * If the action is skipped, nothing was spent but three requests.
    */
   private prefetch(response: Response, critical: boolean): Prefetched {
-    const call = { from: this.options.wallet.address, to: this.options.hub, data: encodeResponse(response) };
+    const call = { from: this.options.wallet.address, to: this.targetOf(response), data: encodeResponse(response) };
     const estimate = this.options.pool.request<string>("eth_estimateGas", [call]);
     const fees = this.initialFees(critical);
     const nonce = this.nextNonce();
@@ -213,7 +269,7 @@ export class Responder {
       if (nonce === undefined) nonce = await (firstNonce ?? this.nextNonce());
       firstNonce = undefined; // a nonce taken by another transaction is asked for again
       const raw = await wallet.signTransaction({
-        to: this.options.hub,
+        to: this.targetOf(response),
         data,
         nonce,
         gasLimit,
@@ -244,14 +300,27 @@ export class Responder {
           if (receiptAgain !== undefined) return this.finish(key, receiptAgain, attempts);
           this.log("nonce-taken", { key, nonce });
           if ((await this.alreadyDone(response)).done) {
-            store.update(key, { status: "skipped", note: "paused by someone else" });
-            return { status: "skipped", key, attempts, note: "paused by someone else" };
+            const note = response.kind === "call" ? "done by someone else" : "paused by someone else";
+            store.update(key, { status: "skipped", note });
+            return { status: "skipped", key, attempts, note };
           }
           nonce = undefined;
           this.localNonce = undefined;
           break;
         }
         await sleep(200);
+      }
+      if (nonce !== undefined && response.kind === "call" && response.done !== undefined) {
+        // Not mined in time. Before a replacement: is the goal reached meanwhile (another keeper's transaction, with
+        // another key)? Proven as for a skip; our own transaction mined meanwhile is found first.
+        const done = await this.alreadyDone(response).catch(() => ({ done: false }));
+        if (done.done) {
+          const mined = await this.findReceipt(sent);
+          if (mined !== undefined) return this.finish(key, mined, attempts);
+          store.update(key, { status: "skipped", note: "done by someone else" });
+          this.log("skip", { key, why: `${response.done.description} before a replacement` });
+          return { status: "skipped", key, attempts, note: "done by someone else" };
+        }
       }
       if (nonce !== undefined) {
         // Not mined in time: replace it with higher fees (same nonce), up to the ceiling.
@@ -288,12 +357,13 @@ export class Responder {
    * the gas the other endpoints estimate (a revert on-chain costs gas; a skipped pause can cost the protocol).
    */
   private async simulate(data: string, response: Response, estimated?: Promise<string>): Promise<bigint | string> {
-    const call = { from: this.options.wallet.address, to: this.options.hub, data };
+    const call = { from: this.options.wallet.address, to: this.targetOf(response), data };
     try {
       const estimate = await (estimated ?? this.options.pool.request<string>("eth_estimateGas", [call]));
       return gasLimitFor(BigInt(estimate));
     } catch (error) {
       if (!(error instanceof RpcResponseError)) throw error;
+      if (response.kind === "call") return await this.callReverts(call, response, error);
       const reason = decodeRevert(error.data);
       if (reason === undefined || !NOTHING_TO_DO.has(reason)) throw refusal(error, reason, this.options.wallet.address);
       return await this.confirmNothingToDo(call, response, error.endpoint, reason);
@@ -396,10 +466,11 @@ export class Responder {
    * open, or no proof at all, means act: a pause of a paused hub costs a revert, a skipped pause can cost the
    * protocol. When the endpoints disagree (no quorum), the proven read decides instead of failing.
    */
-  private async alreadyDone(response: Response): Promise<{ done: boolean; sync: HubSyncView }> {
+  private async alreadyDone(response: Response): Promise<DoneState> {
+    if (response.kind === "call") return await this.callDone(response);
     let quorum: HubSyncView;
     try {
-      quorum = await readHubSync(this.options.pool, this.options.hub);
+      quorum = await readHubSync(this.options.pool, this.hub);
     } catch (error) {
       if (!(error instanceof QuorumNotReachedError)) throw error;
       const proven = await this.proveSync(`the endpoints disagree on the hub's state (${error.details ?? ""})`);
@@ -418,7 +489,7 @@ export class Responder {
   /** The hub's proven `currentSync()`, logging the endpoints it contradicts; undefined when it cannot be proven. */
   private async proveSync(why: string): Promise<HubSyncView | undefined> {
     try {
-      const proven = await provenHubSync(this.options.pool, this.options.hub, this.options.chainId);
+      const proven = await provenHubSync(this.options.pool, this.hub, this.options.chainId);
       const fields = {
         why,
         block: Number(proven.block.number),
@@ -440,18 +511,218 @@ export class Responder {
     }
   }
 
+  /**
+   * Whether a `call`'s goal is reached: its `done` view, read by a quorum at the latest block and, when the quorum
+   * says it holds, executed against a quorum-agreed header's proven state. Only a proven "holds" that a quorum also
+   * said is a skip; without a quorum, or without a proof, the keeper acts.
+   */
+  private async callDone(response: CallResponse): Promise<DoneState> {
+    const check = response.done;
+    if (check === undefined) return { done: false };
+    let says: boolean;
+    try {
+      const read = await this.options.pool.quorumRead<string>("eth_call", [
+        { to: check.target, data: check.data },
+        "latest",
+      ]);
+      says = read.result.toLowerCase() === check.equals;
+    } catch (error) {
+      if (!(error instanceof QuorumNotReachedError)) throw error;
+      // No quorum: never a skip on one answer. Acting is the safe side (a second pause costs gas, not the protocol).
+      this.log("done-no-quorum", { why: `no quorum agrees on ${check.description}: acting`, details: error.details });
+      return { done: false };
+    }
+    if (!says) return { done: false, quorumSays: false };
+    const proven = await this.proveDone(check);
+    if (proven === undefined) {
+      this.log("skip-not-proven", { why: `${check.description} could not be proven: acting anyway` });
+      return { done: false, quorumSays: true };
+    }
+    return { done: proven, quorumSays: true };
+  }
+
+  /** The `done` view executed against proven state: whether it returns `equals`; undefined when not provable. */
+  private async proveDone(check: DoneCheck): Promise<boolean | undefined> {
+    const why = `a quorum says ${check.description}: proving it before skipping`;
+    const request = { to: check.target, data: check.data };
+    try {
+      const { BlockProver, compareCalls } = await import("../proof/index.js");
+      const prover = await BlockProver.at(this.options.pool, { chainId: this.options.chainId });
+      const proven = await prover.call(request);
+      await compareCalls(this.options.pool.endpoints, request, proven, prover.ledger, check.description);
+      const report = prover.ledger.report();
+      const contradicted = this.options.pool.endpoints
+        .map((e) => e.name)
+        .filter((name) => report[name]?.verdict === "lied");
+      const holds = !proven.reverted && proven.returnData.toLowerCase() === check.equals;
+      const fields = { why, block: Number(proven.block.number), blockHash: proven.block.hash, holds };
+      if (contradicted.length > 0) this.log("proof-contradicts", { ...fields, endpoints: contradicted });
+      else this.log("proven-read", fields);
+      return holds;
+    } catch (error) {
+      const kind = error instanceof NotProvenError ? "not proven" : (error as Error).name;
+      this.log("not-proven", { why, reason: `${kind}: ${(error as Error).message.split("\n")[0]}` });
+      return undefined;
+    }
+  }
+
+  /**
+   * A `call` whose simulation reverted on one endpoint. That endpoint's word decides nothing: the others simulate it
+   * too, and if fewer than a quorum revert while another estimates it, the reverting ones are disputed and the call
+   * goes ahead with the highest estimate. When a quorum reverts (or no other endpoint answers): a skip if its goal is
+   * reached (a pause of what is paused reverts, e.g. OpenZeppelin's `EnforcedPause()`), for a quorum and a proof;
+   * otherwise a refusal that says in words why.
+   */
+  private async callReverts(
+    call: { from: string; to: string; data: string },
+    response: CallResponse,
+    error: RpcResponseError,
+  ): Promise<bigint | string> {
+    const { pool } = this.options;
+    const votes = await Promise.all(
+      pool.endpoints
+        .filter((e) => e.name !== error.endpoint)
+        .map(async (endpoint) => {
+          try {
+            return { endpoint: endpoint.name, gas: BigInt(await endpoint.request<string>("eth_estimateGas", [call])) };
+          } catch (failure) {
+            return { endpoint: endpoint.name, reverted: failure instanceof RpcResponseError };
+          }
+        }),
+    );
+    const reverting = [error.endpoint, ...votes.filter((v) => v.reverted === true).map((v) => v.endpoint)];
+    const estimates = votes.flatMap((v) => (v.gas === undefined ? [] : [v.gas]));
+    if (reverting.length < pool.quorum && estimates.length > 0) {
+      for (const name of reverting)
+        pool.dispute(name, `simulated ${response.description} as reverting where others did not`);
+      this.log("simulation-disputed", {
+        why: `${reverting.join(", ")} simulated ${response.description} as reverting, which a quorum does not confirm: acting anyway`,
+        endpoints: reverting,
+      });
+      return gasLimitFor(estimates.reduce((a, b) => (a > b ? a : b)));
+    }
+    if (response.done !== undefined && (await this.alreadyDone(response)).done) return "already done";
+    throw callRefusal(call, response, error);
+  }
+
+  /** Where `response`'s transaction goes: its contract for a `call`, the hub otherwise. */
+  private targetOf(response: Response): string {
+    return response.kind === "call" ? response.target : this.hub;
+  }
+
+  private get hub(): string {
+    if (this.options.hub === undefined) {
+      throw new CordonError("a hub action for a protocol without a hub", {
+        details: "set the protocol's `hub`, or use an action of kind call",
+      });
+    }
+    return this.options.hub;
+  }
+
+  /**
+   * The outbox key of a `call`: its target and a hash of its calldata, at the newest generation the outbox holds
+   * (`:g0`, `:g1`, ...; see {@link nextGeneration}).
+   */
+  private callKey(response: CallResponse): string {
+    const base = `call:${response.target.toLowerCase()}:${callId(response.data)}`;
+    let generation = 0;
+    while (this.options.store.outboxEntry(`${base}:g${generation + 1}`) !== undefined) generation += 1;
+    return `${base}:g${generation}`;
+  }
+
   private log(event: string, fields: Record<string, unknown>): void {
     this.options.log?.(event, fields);
   }
 }
 
-function target(response: Response): string {
+/** The key of a `call`'s next generation: `call:<target>:<id>:g1` after `...:g0`. */
+function nextGeneration(key: string): string {
+  const at = key.lastIndexOf(":g");
+  return `${key.slice(0, at)}:g${Number(key.slice(at + 2)) + 1}`;
+}
+
+/** Revert data in an RPC error's `data` (a hex string, or `{ data }` as some nodes send it). */
+function revertDataOf(data: unknown): string | undefined {
+  if (typeof data === "object" && data !== null && "data" in data) data = (data as { data: unknown }).data;
+  return typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data) ? data : undefined;
+}
+
+/** A `call` the target would refuse for a reason that is not "already done": what was refused, and what to do. */
+function callRefusal(call: { from: string; to: string }, response: CallResponse, error: RpcResponseError): CordonError {
+  const data = revertDataOf(error.data);
+  const explained = data === undefined ? undefined : explainCallRevert(data, call.from);
+  return new CordonError(
+    `${call.to} would refuse the keeper's ${response.description}: ${explained?.message ?? error.rpcMessage}`,
+    { cause: error, details: explained?.fix },
+  );
+}
+
+/**
+ * Revert data of a contract Cordon did not write, in words: OpenZeppelin's access, pause and ownership errors and
+ * Aave's numbered error strings by name, then the reasons and errors {@link explainRevert} knows.
+ */
+export function explainCallRevert(data: string, sender: string): { error: string; message: string; fix: string } {
+  const known = FOREIGN_ERRORS.find(([selector]) => data.toLowerCase().startsWith(selector));
+  if (known !== undefined) {
+    const [, error, message, fix] = known;
+    return { error, message: message.replaceAll("{sender}", sender), fix: fix.replaceAll("{sender}", sender) };
+  }
+  const explained = explainRevert(data);
+  if (explained.error === "Error") {
+    const code = String(explained.args.reason);
+    const aave = AAVE_ERRORS[code];
+    if (aave !== undefined) {
+      return {
+        error: `Aave error ${code}`,
+        message: `Aave error ${code}: ${aave.replaceAll("{sender}", sender)}`,
+        fix: "grant the key the role the error names",
+      };
+    }
+  }
+  return explained.error === "unknown" && explained.args.data !== undefined
+    ? { ...explained, fix: "decode the selector against the target's ABI (see its documentation)" }
+    : explained;
+}
+
+/** Selectors (`keccak256(signature)[0..4]`) of the errors of OpenZeppelin 5.x a pause can revert with. */
+const FOREIGN_ERRORS: readonly [string, string, string, string][] = [
+  [
+    "0x068ca9d8", // AccessManagedUnauthorized(address)
+    "AccessManagedUnauthorized",
+    "the AccessManager does not let {sender} call this function (no role for it, or the role's execution delay is not 0)",
+    "an admin of the AccessManager grants {sender} the function's role with no execution delay (grantRole(roleId, {sender}, 0)) and sets the target function's role (setTargetFunctionRole)",
+  ],
+  [
+    "0xe2517d3f", // AccessControlUnauthorizedAccount(address,bytes32)
+    "AccessControlUnauthorizedAccount",
+    "{sender} lacks the role the function requires (AccessControl)",
+    "an admin grants {sender} the role: grantRole(role, {sender})",
+  ],
+  [
+    "0x118cdaa7", // OwnableUnauthorizedAccount(address)
+    "OwnableUnauthorizedAccount",
+    "only the owner may call this function, and {sender} is not the owner",
+    "send it from the owner, or have the owner hand the function to a role",
+  ],
+  ["0xd93c0665", "EnforcedPause", "the contract is already paused", "nothing to do: it is paused"],
+  ["0x8dfc202b", "ExpectedPause", "the contract is not paused, and the function needs it paused", "check the function"],
+];
+
+/** Aave v3's access error strings (Errors.sol): the ones a pause by an emergency admin can hit. */
+const AAVE_ERRORS: Record<string, string> = {
+  "1": "the caller is not a pool admin ({sender} lacks POOL_ADMIN on the ACLManager)",
+  "2": "the caller is not an emergency admin ({sender} lacks EMERGENCY_ADMIN on the ACLManager: addEmergencyAdmin({sender}))",
+  "3": "the caller is neither a pool nor an emergency admin ({sender} lacks both on the ACLManager)",
+  "4": "the caller is neither a risk nor a pool admin ({sender})",
+};
+
+function target(response: Exclude<Response, { kind: "call" }>): string {
   if (response.kind === "pause") return "protocol";
   if (response.kind === "pauseScopes") return `scopes-${response.scopes.toString(16)}`;
   return `invariant-${response.target.toLowerCase()}`;
 }
 
-function isAlreadyDone(response: Response, sync: HubSyncView): boolean {
+function isAlreadyDone(response: Exclude<Response, { kind: "call" }>, sync: HubSyncView): boolean {
   if (response.kind !== "tripOnInvariant" && response.afterTrip !== undefined) return isDoneAfterTrip(response, sync);
   if (sync.state !== STATE_ACTIVE) return true; // Paused, Recovery or Shutdown: nothing left to pause
   if (response.kind !== "pauseScopes") return false;
@@ -475,8 +746,9 @@ function isDoneAfterTrip(response: Extract<Response, { kind: "pause" | "pauseSco
   return moved && (sync.state === STATE_PAUSED || (response.scopes & ~paused) === 0n);
 }
 
-/** The hub call that carries out `response`. */
+/** The calldata that carries out `response`: a hub call, or a `call`'s own. */
 export function encodeResponse(response: Response): string {
+  if (response.kind === "call") return response.data;
   if (response.kind === "pause") return hubInterface.encodeFunctionData("pause", [response.reason]);
   if (response.kind === "pauseScopes") {
     return hubInterface.encodeFunctionData("pauseScopes", [response.scopes, response.reason]);

@@ -23,13 +23,14 @@ export default defineDetectorKind({
     }
     // A privileged-events detector that watches the hub already reports its role and rule changes, with its own
     // severity and action: they are left to it, so that no event is reported twice.
-    const hub = protocol.hub.toLowerCase();
+    // The config refuses a hub-events detector for a protocol without a hub.
+    const hub = protocol.hub!.toLowerCase();
     const privileged = (protocol.detectors ?? []).some(
       (d) => d.config.kind === "privileged-events" && Object.values(d.addresses).some((a) => a.toLowerCase() === hub),
     );
     return (await import("../hub-events.js")).hubEventsDetector({
       name: id,
-      hub: protocol.hub,
+      hub: protocol.hub!,
       keepers,
       skip: privileged ? ["roles", "rules"] : [],
       severity: c.severity,

@@ -12,7 +12,8 @@ export interface DetectorModuleContext {
   /** `<protocol>/<detector>`: use it as the detector's name. */
   name: string;
   protocol: string;
-  hub: string;
+  /** The protocol's CordonHub; undefined for a protocol without one. */
+  hub: string | undefined;
   /** The protocol's named contracts. */
   contracts: Record<string, string>;
   options: Record<string, unknown>;
