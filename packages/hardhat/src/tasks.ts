@@ -104,7 +104,7 @@ export const cordonTasks = [
     })
     .addOption({
       name: "hub",
-      description: "The CordonHub address of the imported protocols (without it, a placeholder to replace)",
+      description: "The CordonHub of the imported protocols (without it they have none: alerts, and call actions)",
       defaultValue: "",
     })
     .addFlag({ name: "force", description: "Overwrite the file if it exists" })

@@ -33,14 +33,12 @@ triggers/, each of JSON files), and names each thing it could not translate.
 Options:
   <dir>              the OpenZeppelin Monitor config directory (the one holding networks/, monitors/, triggers/)
   --out <file>       the keeper config to write (default keeper.yml); ABIs go to abis/ beside it
-  --hub <address>    the CordonHub address of the imported protocols (without it, a placeholder to replace)
+  --hub <address>    the CordonHub of the imported protocols (without it they have none: alerts, and call actions)
   --force            overwrite the file if it exists
 
 Example:
   npx hardhat cordon watch import ./oz-monitor/config --out keeper.yml --hub 0x5FbDB2315678afecb367f032d93F642f64180aa3
   npx hardhat cordon watch keeper.yml --check`;
-
-const PLACEHOLDER_HUB = "0x0000000000000000000000000000000000000000";
 
 interface OzSecret {
   type?: string;
@@ -161,12 +159,9 @@ export function importOzMonitor(dir: string, options: { hub?: string } = {}): Im
   const untranslated: string[] = [];
   const env: Record<string, string> = {};
   const abis: Record<string, unknown[]> = {};
-  const hub = options.hub === undefined ? PLACEHOLDER_HUB : getAddress(options.hub);
-  if (options.hub === undefined) {
-    untranslated.push(
-      `protocols.*.hub: OpenZeppelin Monitor has no circuit breaker; ${PLACEHOLDER_HUB} is a placeholder: deploy a CordonHub and pass --hub, or write its address`,
-    );
-  }
+  // OpenZeppelin Monitor has no circuit breaker: without --hub the protocols have none (a protocol without a hub is
+  // watched and alerted on, and may act with `call` actions); with it, the hub's events and actions come too.
+  const hub = options.hub === undefined ? undefined : getAddress(options.hub);
 
   // Networks.
   const networks: Record<string, unknown> = {};
@@ -405,7 +400,7 @@ export function importOzMonitor(dir: string, options: { hub?: string } = {}): Im
       const pname = monitorNetworks.length > 1 ? slug(`${base}-${network}`) : base;
       protocols[pname] = {
         network: slug(network).toLowerCase(),
-        hub,
+        ...(hub === undefined ? {} : { hub }),
         contracts,
         detectors: own,
         ...(channels.length > 0 ? { alerts: channels.map(slug) } : {}),
