@@ -22,6 +22,7 @@ import {
   type AlertConfig,
   configSchema,
   type DetectorConfig,
+  type MempoolConfig,
   type NetworkConfig,
   type RawConfig,
 } from "./schema.js";
@@ -82,6 +83,8 @@ export interface ResolvedProtocol {
   contracts: Record<string, string>;
   detectors: ResolvedDetector[];
   alerts: (AlertConfig & { name: string })[];
+  /** Pending transactions are watched too (undefined: only mined blocks). */
+  mempool: MempoolConfig | undefined;
 }
 
 export interface ResolvedNetwork extends NetworkConfig {
@@ -395,6 +398,7 @@ function resolve(raw: RawConfig, file: string, lineOf: (at: (string | number)[])
       contracts,
       detectors,
       alerts,
+      mempool: protocol.mempool,
     });
   }
 

@@ -44,6 +44,23 @@ const protocolSchema = z
     contracts: z.record(nameSchema, z.string().regex(ADDRESS, "an address (0x and 40 hex digits)")).default({}),
     detectors: z.array(nameSchema).min(1, "at least one detector name from `detectors`"),
     alerts: z.array(nameSchema).default([]),
+    /**
+     * Watch pending transactions too (see `mempool/`): each one that reaches the protocol is simulated by a quorum of
+     * traces, judged by the protocol's detectors, and a finding severe enough acts before the transaction is mined,
+     * with fees that order its pause first. The rule against lures that never land: only findings at or above
+     * `minSeverity` act from the mempool, at most `maxActionsPerHour` of them an hour; the rest wait for the block.
+     */
+    mempool: z
+      .object({
+        minSeverity: severitySchema.default("critical"),
+        maxActionsPerHour: z.number().int().min(0).default(1),
+        /** How often endpoints without a `newPendingTransactions` subscription are polled. */
+        pollIntervalMs: z.number().int().min(20).default(250),
+        /** Simulations at a time. */
+        concurrency: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -94,5 +111,6 @@ export type ActionConfig = z.infer<typeof actionSchema>;
 export type AlertConfig = z.infer<typeof alertSchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
 export type ProtocolConfig = z.infer<typeof protocolSchema>;
+export type MempoolConfig = NonNullable<ProtocolConfig["mempool"]>;
 export type EnvSecret = z.infer<typeof envSecretSchema>;
 export type KeySecret = z.infer<typeof keySecretSchema>;

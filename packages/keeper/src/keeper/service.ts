@@ -30,6 +30,7 @@ import { Store } from "../store/store.js";
 import { revive, type TickResult, Watcher } from "../watcher/watcher.js";
 import { buildDetector, buildPool } from "./build.js";
 import type { Alert, Notifier } from "./alerts.js";
+import { ProtocolMempool } from "./mempool.js";
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
@@ -79,6 +80,8 @@ interface NetworkRuntime {
   seenClosed: Set<number>;
   /** Each endpoint's status and dispute count as last logged: a change is logged once, naming the endpoint. */
   endpointsSeen: Map<string, { status: string; disputes: number }>;
+  /** The mempool stages of the protocols that watch pending transactions. */
+  mempools: ProtocolMempool[];
 }
 
 export class Keeper {
@@ -228,6 +231,7 @@ export class Keeper {
       lastError: undefined,
       seenClosed: new Set(),
       endpointsSeen: new Map(),
+      mempools: [],
     };
     for (const protocol of network.protocols) {
       for (const detector of protocol.detectors) {
@@ -366,8 +370,10 @@ export class Keeper {
     const detectors: Detector[] = [];
     const keepers = [...this.options.secrets.keys.values()].map((key) => key.address);
     for (const protocol of network.protocols) {
-      for (const detector of protocol.detectors)
-        detectors.push(await buildDetector(config, protocol, detector, keepers));
+      const own: Detector[] = [];
+      for (const detector of protocol.detectors) own.push(await buildDetector(config, protocol, detector, keepers));
+      detectors.push(...own);
+      if (protocol.mempool !== undefined) runtime.mempools.push(this.mempoolOf(runtime, protocol, own));
     }
 
     let startBlock: number;
@@ -414,6 +420,20 @@ export class Keeper {
       },
       `watching ${network.protocols.length} protocol(s) with ${detectors.length} detector(s)`,
     );
+  }
+
+  /** The mempool stage of `protocol` (started once the network's first actions are done). */
+  private mempoolOf(runtime: NetworkRuntime, protocol: ResolvedProtocol, detectors: Detector[]): ProtocolMempool {
+    return new ProtocolMempool({
+      network: runtime.network.name,
+      protocol,
+      pool: runtime.pool,
+      detectors,
+      choose: runtime.choose,
+      report: (finding, outcome) => this.report(runtime, [], [{ ...outcome, finding }]),
+      metrics: this.metrics,
+      log: runtime.log,
+    });
   }
 
   private responderFor(
@@ -466,7 +486,12 @@ export class Keeper {
         first.map((a) => a.finding),
         first,
       );
-    await runtime.watcher!.run(this.controller.signal);
+    for (const mempool of runtime.mempools) mempool.start();
+    try {
+      await runtime.watcher!.run(this.controller.signal);
+    } finally {
+      await Promise.all(runtime.mempools.map((m) => m.stop()));
+    }
     log.info({ event: "stopped", cursor: runtime.store.cursor()?.number }, "network loop stopped");
   }
 
@@ -484,6 +509,7 @@ export class Keeper {
     runtime.lastTickOkAt = runtime.lastTickAt;
     runtime.lastError = undefined;
     this.metrics.observeTick(network, result, health, runtime.store.cursor()?.number);
+    for (const m of runtime.mempools) this.metrics.observeMempool(network, m.protocol, m.stage.counts);
     await this.report(runtime, result.findings, result.actions);
   }
 

@@ -1,10 +1,12 @@
 /**
  * The keeper's Prometheus metrics (prom-client, on a registry of its own so several keepers can share a process in
  * tests): lag behind the reference head per endpoint, endpoint health and latency, blocks processed, findings,
- * actions and their latency from decision to receipt, alerts, reorgs and tick errors, plus the process defaults.
+ * actions and their latency from decision to receipt, alerts, reorgs and tick errors, the mempool stage's pending
+ * transactions by stage and its reaction time, plus the process defaults.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
+import type { MempoolCounts } from "../mempool/stage.js";
 import type { EndpointHealth } from "../rpc/pool.js";
 import type { TickResult } from "../watcher/watcher.js";
 
@@ -90,6 +92,21 @@ export class KeeperMetrics {
     registers: [this.registry],
   });
 
+  readonly mempoolTransactions = new Counter({
+    name: "cordon_mempool_transactions_total",
+    help: "Pending transactions by what the mempool stage did with them (seen, simulated, flagged, acted, refused by the budget, dropped from the backlog, skipped as plain transfers to addresses without code)",
+    labelNames: ["network", "protocol", "stage"] as const,
+    registers: [this.registry],
+  });
+  readonly mempoolReaction = new Histogram({
+    name: "cordon_mempool_reaction_seconds",
+    help: "From a pending transaction's first sight to the broadcast of the action its simulation called for",
+    labelNames: ["network", "protocol"] as const,
+    buckets: [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 4],
+    registers: [this.registry],
+  });
+  private readonly mempoolSeen = new Map<string, MempoolCounts>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "cordon_" });
   }
@@ -123,5 +140,17 @@ export class KeeperMetrics {
       this.endpointLatency.set({ network, endpoint: e.name }, e.latencyMs / 1000);
       this.endpointDisputes.set({ network, endpoint: e.name }, e.disputes);
     }
+  }
+
+  /** Records what a protocol's mempool stage has counted since the last call (its counts only grow). */
+  observeMempool(network: string, protocol: string, counts: MempoolCounts): void {
+    const key = `${network}:${protocol}`;
+    const before = this.mempoolSeen.get(key);
+    for (const [stage, value] of Object.entries(counts) as [keyof MempoolCounts, number][]) {
+      const delta = value - (before?.[stage] ?? 0);
+      // Every stage is exported from the start, at 0 until something happens there.
+      if (delta > 0 || before === undefined) this.mempoolTransactions.inc({ network, protocol, stage }, delta);
+    }
+    this.mempoolSeen.set(key, { ...counts });
   }
 }

@@ -15,6 +15,11 @@
  * state. A simulation that reverts is explained in words (a role the key lacks, the reason string or custom error),
  * and is a skip only when the goal is proven reached as above; otherwise the keeper refuses and says why.
  *
+ * One action at a time per responder (its key's nonces depend on it): an action for another outbox key waits for the
+ * one in flight. A second finding for the key in flight (the mined block's finding of an exploit a pending-triggered
+ * pause is racing, or an exploit replaced with a higher fee) joins it: the same transaction, and if it asks for higher
+ * fees (`feeFloor`) the transaction in flight is replaced with them at once.
+ *
  * The outbox key names what the transaction does, so that one finding after another (and a restart) is one
  * transaction: for the hub, the action, the hub, its target and the hub's pause epoch; for a `call`, its target and
  * a hash of its calldata, with a generation that moves on only once the goal, reached by the keeper's own mined
@@ -69,6 +74,42 @@ export interface ActionOutcome {
   note?: string;
 }
 
+/** Fees per gas of a transaction (wei). */
+export interface Fees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+export interface RespondOptions {
+  /**
+   * The least the transaction bids (each fee capped at the ceiling): a pause priced to be ordered before a pending
+   * exploit. Joining an action in flight with a higher floor replaces its transaction with one that bids it.
+   */
+  feeFloor?: Fees;
+  /** Called with each transaction broadcast for this action (a replacement too). */
+  onBroadcast?: (hash: string) => void;
+}
+
+/** An action being driven: what joins it raises its fee floor and waits for the same outcome. */
+interface Flight {
+  floor: Fees | undefined;
+  /** Moves on each time a join raises the floor. */
+  raised: number;
+  listeners: ((hash: string) => void)[];
+  outcome: Promise<ActionOutcome>;
+}
+
+/** The higher of two floors, field by field. */
+export function higherFloor(a: Fees | undefined, b: Fees | undefined): Fees | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return {
+    maxFeePerGas: a.maxFeePerGas > b.maxFeePerGas ? a.maxFeePerGas : b.maxFeePerGas,
+    maxPriorityFeePerGas:
+      a.maxPriorityFeePerGas > b.maxPriorityFeePerGas ? a.maxPriorityFeePerGas : b.maxPriorityFeePerGas,
+  };
+}
+
 /** The gas estimate, fees and nonce {@link Responder.drive} sends with, asked for ahead of time. */
 interface Prefetched {
   /** `eth_estimateGas` of the action's call, as one endpoint answered it. */
@@ -115,6 +156,11 @@ export class Responder {
   private readonly replaceAfterMs: number;
   private readonly giveUpAfterMs: number;
   private localNonce: number | undefined;
+  /** The actions in flight, by outbox key. */
+  private readonly flights = new Map<string, Flight>();
+  /** The tail of the actions waiting their turn (one at a time: nonces). */
+  private lock: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(private readonly options: ResponderOptions) {
     this.replaceAfterMs = options.replaceAfterMs ?? 3_000;
@@ -123,9 +169,16 @@ export class Responder {
 
   /**
    * Acts on `response` unless the hub already is where it would put it. With a `gate`, the reads start at once and
-   * nothing is decided (no outbox entry, no transaction) before the gate resolves; if it rejects, so does this.
+   * nothing is decided (no outbox entry, no transaction) before the gate resolves; if it rejects, so does this. An
+   * action whose outbox key is in flight joins it (see the file's header).
    */
-  async respond(response: Response, severity: Severity, why: string, gate?: Promise<unknown>): Promise<ActionOutcome> {
+  async respond(
+    response: Response,
+    severity: Severity,
+    why: string,
+    gate?: Promise<unknown>,
+    options: RespondOptions = {},
+  ): Promise<ActionOutcome> {
     // The gas, fees and nonce an action would send with are asked for alongside the hub's state: one round trip.
     const early = this.prefetch(response, severity === "critical");
     const state = this.alreadyDone(response);
@@ -164,6 +217,57 @@ export class Responder {
         }
       }
     }
+    const flying = this.flights.get(key);
+    if (flying !== undefined) {
+      const floor = higherFloor(flying.floor, options.feeFloor);
+      if (floor !== flying.floor) {
+        flying.floor = floor;
+        flying.raised += 1;
+      }
+      if (options.onBroadcast !== undefined) flying.listeners.push(options.onBroadcast);
+      this.log("join", {
+        key,
+        why,
+        ...(options.feeFloor === undefined
+          ? {}
+          : { maxPriorityFeePerGas: String(options.feeFloor.maxPriorityFeePerGas) }),
+      });
+      return await flying.outcome;
+    }
+    const flight: Flight = {
+      floor: options.feeFloor,
+      raised: 0,
+      listeners: options.onBroadcast === undefined ? [] : [options.onBroadcast],
+      outcome: undefined as unknown as Promise<ActionOutcome>,
+    };
+    this.flights.set(key, flight);
+    const waits = this.queued > 0;
+    flight.outcome = this.exclusive(() => {
+      // An action that waited for another: the nonce asked for before is stale.
+      const reads = waits ? { ...early, nonce: this.nextNonce() } : early;
+      reads.nonce.catch(() => {});
+      return this.act(key, response, severity, why, reads, flight);
+    }).finally(() => this.flights.delete(key));
+    return await flight.outcome;
+  }
+
+  /** Runs `work` after the actions before it (one at a time). */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.queued += 1;
+    const run = this.lock.then(work, work).finally(() => (this.queued -= 1));
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  /** Records the intent of `response` under `key` in the outbox and drives it (see {@link respond}). */
+  private async act(
+    key: string,
+    response: Response,
+    severity: Severity,
+    why: string,
+    early: Prefetched,
+    flight: Flight,
+  ): Promise<ActionOutcome> {
     const action = {
       ...response,
       ...(response.kind === "pauseScopes" ? { scopes: response.scopes.toString() } : {}),
@@ -201,11 +305,15 @@ export class Responder {
         entry = { ...store.outboxEntry(key)!, txHash: undefined, nonce: undefined };
       }
     }
-    return await this.drive(entry, response, severity === "critical", early);
+    return await this.drive(entry, response, severity === "critical", early, flight);
   }
 
   /** After a restart: finishes every action of this hub and key that the outbox holds as pending or sent. */
   async resumeUnfinished(): Promise<ActionOutcome[]> {
+    return await this.exclusive(() => this.resumeNow());
+  }
+
+  private async resumeNow(): Promise<ActionOutcome[]> {
     const outcomes: ActionOutcome[] = [];
     const hub = this.options.hub?.toLowerCase();
     const mine = (entry: OutboxEntry) =>
@@ -243,6 +351,7 @@ export class Responder {
     response: Response,
     critical: boolean,
     early?: Prefetched,
+    flight?: Flight,
   ): Promise<ActionOutcome> {
     const { store, pool, wallet } = this.options;
     const key = entry.key;
@@ -264,6 +373,8 @@ export class Responder {
     let [maxFee, priority] = await (early?.fees ?? this.initialFees(critical));
     let firstNonce = early?.nonce;
     const ceiling = critical ? this.options.emergencyFeeCeiling : this.options.feeCeiling;
+    [maxFee, priority] = atLeast([maxFee, priority], flight?.floor, ceiling);
+    let raised = flight?.raised ?? 0;
 
     while (Date.now() < deadline) {
       if (nonce === undefined) nonce = await (firstNonce ?? this.nextNonce());
@@ -285,7 +396,15 @@ export class Responder {
       attempts += 1;
       store.update(key, { status: "sent", txHash: hash, nonce, attempt: true });
       const broadcast = await pool.broadcast(raw);
-      this.log("sent", { key, tx: broadcast.hash, nonce, maxFee: String(maxFee), accepted: broadcast.accepted });
+      this.log("sent", {
+        key,
+        tx: broadcast.hash,
+        nonce,
+        maxFee: String(maxFee),
+        priorityFee: String(priority),
+        accepted: broadcast.accepted,
+      });
+      for (const listener of flight?.listeners ?? []) listener(hash);
 
       const waitUntil = Date.now() + this.replaceAfterMs;
       while (Date.now() < waitUntil) {
@@ -308,6 +427,15 @@ export class Responder {
           this.localNonce = undefined;
           break;
         }
+        if (flight !== undefined && flight.raised !== raised) {
+          // A join asks for higher fees (the exploit this pause races was replaced): replace at once.
+          raised = flight.raised;
+          const [floorFee, floorTip] = atLeast([maxFee, priority], flight.floor, ceiling);
+          if (floorFee > maxFee || floorTip > priority) {
+            this.log("raise", { key, why: "a higher fee floor joined", priorityFee: String(floorTip) });
+            break;
+          }
+        }
         await sleep(200);
       }
       if (nonce !== undefined && response.kind === "call" && response.done !== undefined) {
@@ -326,6 +454,7 @@ export class Responder {
         // Not mined in time: replace it with higher fees (same nonce), up to the ceiling.
         maxFee = min(ceiling, (maxFee * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
         priority = min(maxFee, (priority * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n);
+        [maxFee, priority] = atLeast([maxFee, priority], flight?.floor, ceiling);
       }
     }
     store.update(key, { status: "failed", note: `not mined within ${this.giveUpAfterMs} ms` });
@@ -784,6 +913,14 @@ function refusal(error: RpcResponseError, reason: string | undefined, keeper: st
           ? "guardians are in cooldown after an unconfirmed pause: governance can lift it"
           : undefined,
   });
+}
+
+/** Fees raised to `floor` where it is higher, within `ceiling` (the priority fee never above the max fee). */
+function atLeast([maxFee, priority]: [bigint, bigint], floor: Fees | undefined, ceiling: bigint): [bigint, bigint] {
+  if (floor === undefined) return [maxFee, priority];
+  const fee = min(ceiling, floor.maxFeePerGas > maxFee ? floor.maxFeePerGas : maxFee);
+  const tip = floor.maxPriorityFeePerGas > priority ? floor.maxPriorityFeePerGas : priority;
+  return [fee, min(fee, tip)];
 }
 
 function min(a: bigint, b: bigint): bigint {
