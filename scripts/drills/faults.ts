@@ -23,6 +23,12 @@ export interface DrillFault {
   reorgDepth?: number;
   /** The primary endpoint speaks WebSocket in this cell (new heads by subscription); elsewhere every one is HTTP. */
   webSocket?: boolean;
+  /**
+   * The keeper watches the public mempool (`mempool` in its config), where the attacker's transactions wait for their
+   * block: the cell's targets are 0 blocks to pause and nothing drained. Every other cell is private orderflow (the
+   * keeper sees an exploit only once it is mined).
+   */
+  publicMempool?: boolean;
   /** Starts the fault right before the exploit; returns what ends it. */
   apply?(context: FaultContext): Promise<() => Promise<void>>;
 }
@@ -124,6 +130,13 @@ export const FAULTS: DrillFault[] = [
         for (const proxy of chain.proxies.slice(0, 2)) proxy.fault = { kind: "none" };
       };
     },
+  },
+  {
+    name: "public-mempool",
+    description:
+      "no fault; the exploit waits in the public mempool for its block, and the keeper watches pending transactions (primary over WebSocket)",
+    publicMempool: true,
+    webSocket: true,
   },
   {
     name: "watcher-crash",

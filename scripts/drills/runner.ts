@@ -66,7 +66,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The keeper config a drill cell runs: every detector that applies to the sample protocol, acting critically. With
- * `webSocket`, the primary endpoint (the first) speaks WebSocket.
+ * `webSocket`, the primary endpoint (the first) speaks WebSocket; with `mempool`, the keeper watches pending
+ * transactions too.
  */
 export function drillConfig(
   chain: TestChain,
@@ -75,6 +76,7 @@ export function drillConfig(
   rangesFile: string,
   start: number,
   webSocket = false,
+  mempool = false,
 ) {
   const url = (proxy: TestChain["proxies"][number], i: number) => (webSocket && i === 0 ? proxy.wsUrl : proxy.url);
   return `# written by the fire drill
@@ -98,7 +100,7 @@ protocols:
       hub: "${String(p.hub.target)}"
       feed: "${String(p.feed.target)}"
       reference: "${String(p.reference.target)}"
-    detectors: [big-withdrawal, withdrawal-volume, vault-invariant, oracle, admin-changes, ranges]
+    detectors: [big-withdrawal, withdrawal-volume, vault-invariant, oracle, admin-changes, ranges]${mempool ? "\n    mempool: { minSeverity: critical, maxActionsPerHour: 1, pollIntervalMs: 50 }" : ""}
 detectors:
   big-withdrawal: { kind: large-transfer, token: usdc, from: vault, threshold: 5000e18, severity: critical, action: pause-all }
   withdrawal-volume:
@@ -244,7 +246,7 @@ export async function runCell(
   const rangesFile = path.join(dir, "ranges.txt");
   const configFile = path.join(dir, "keeper.yml");
   const logFile = path.join(dir, "keeper.log");
-  const text = drillConfig(chain, p, path.join(dir, "data"), rangesFile, start, fault.webSocket);
+  const text = drillConfig(chain, p, path.join(dir, "data"), rangesFile, start, fault.webSocket, fault.publicMempool);
   writeFileSync(configFile, text);
   writeFileSync(rangesFile, "");
 
@@ -350,7 +352,7 @@ export async function runCell(
       limit_fraction: Number((LIMIT_CAPACITY * 1_000_000n) / assetsBefore) / 1_000_000,
       misses: [],
     };
-    cell.misses = missedTargets(cell, scenario);
+    cell.misses = missedTargets(cell, scenario, fault.publicMempool);
     return cell;
   } finally {
     await endFault?.().catch(() => {});
@@ -361,9 +363,26 @@ export async function runCell(
   }
 }
 
-/** The issue's targets, checked for one cell. */
-export function missedTargets(cell: DrillCell, scenario: Pick<Scenario, "steps" | "name">): string[] {
+/**
+ * The targets, checked for one cell. Private orderflow: the pause within one block of the exploit, a one-transaction
+ * drain stopped by the breaker in its own transaction, no more drained than the limit. Public mempool: the pause in
+ * the exploit's own block, ordered before it, and nothing drained.
+ */
+export function missedTargets(
+  cell: DrillCell,
+  scenario: Pick<Scenario, "steps" | "name">,
+  publicMempool = false,
+): string[] {
   const misses: string[] = [];
+  if (publicMempool) {
+    if (cell.blocks_to_pause === null) misses.push("never paused");
+    else if (cell.blocks_to_pause !== 0)
+      misses.push(`paused ${cell.blocks_to_pause} block(s) after the exploit (target with the public mempool: 0)`);
+    if (cell.drained_fraction > 0)
+      misses.push(`drained ${cell.drained_fraction} of the vault (target with the public mempool: 0)`);
+    if (cell.blocks_skipped > 0) misses.push(`${cell.blocks_skipped} blocks not processed by the watcher`);
+    return misses;
+  }
   if (cell.blocks_to_pause === null) misses.push("never paused");
   else if (cell.blocks_to_pause > 1) misses.push(`paused ${cell.blocks_to_pause} blocks after the exploit (target: 1)`);
   if (scenario.name === "fast-drain" && cell.blocks_to_pause !== 0)

@@ -31,7 +31,7 @@ describe("Downtime report timeline: the SVG renders in headless Chromium", funct
   after(async function () {
     sample?.store.close();
     await chain?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   it("renders a blank SVG as a picture of one colour (the check can tell)", function () {
