@@ -1,6 +1,14 @@
 /**
  * Judges a simulated pending transaction with the same detectors that judge mined blocks, decides whether its
  * findings may act before the transaction is mined (the budget below), and prices a pause to be ordered before it.
+ * Detectors that judge logs get the simulated logs; detectors that read state (tvl, invariant, oracle, `view`) read
+ * the state after the transaction, agreed by a quorum of traces (`post-state.ts`), traced only if one of them asks.
+ * A detector that still fails (no quorum on the post-state, a read that cannot be served before the block exists) is
+ * left out of this transaction's judgement, logged (`pending-unjudged`) and counted (`unjudged`).
+ *
+ * A pending judgement feeds a detector's history as a block would (a tvl detector's samples, a view detector's
+ * readings, dated in the next block, which the mined block then replaces): give the stage its own detector instances,
+ * built from the same config, rather than those of the watcher.
  *
  * The rule against abuse. Anyone can send pending transactions that look like exploits and never land (they are
  * replaced, or their sender's nonce is spent elsewhere), to make the keeper pause the protocol again and again. So:
@@ -15,12 +23,22 @@ import { type Severity, severityRank } from "../domain/types.js";
 import type { BlockHead } from "../rpc/endpoint.js";
 import type { RpcPool } from "../rpc/pool.js";
 import type { PendingTx } from "./pending.js";
+import { pendingStateView, type PostState, tracePostState } from "./post-state.js";
 import type { Simulation } from "./simulate.js";
+
+export interface JudgeOptions {
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Incremented once per detector that could not judge the transaction. */
+  counts?: { unjudged: number };
+  /** Where the post-state comes from. Default: {@link tracePostState} (a quorum of diff-mode prestate traces). */
+  postState?: (pool: RpcPool, tx: PendingTx, onBlock: number) => Promise<PostState | undefined>;
+}
 
 /**
  * Runs every detector's `evaluate` over a one-block range holding the simulated logs, dated in the block after
- * `head`. Detectors that read state pinned to that block (which does not exist yet) fail and are left out: those
- * that judge logs judge the pending transaction. Each finding carries `pending: true` and the transaction's hash.
+ * `head`, with a pool whose reads pinned to that block see the state after the transaction ({@link pendingStateView}).
+ * Each finding carries `pending: true` and the transaction's hash. A detector that fails is left out, logged and
+ * counted (see this file's header).
  */
 export async function judgePending(
   detectors: readonly Detector[],
@@ -28,30 +46,38 @@ export async function judgePending(
   tx: PendingTx,
   simulation: Simulation,
   head: BlockHead,
+  options: JudgeOptions = {},
 ): Promise<DetectorFinding[]> {
   const block = simulation.onBlock + 1;
-  const range = {
-    from: block,
-    to: block,
-    head: {
-      number: block,
-      hash: simulation.logs[0]?.blockHash ?? `0x${"0".repeat(64)}`,
-      parentHash: head.hash,
-      timestamp: head.timestamp,
-    },
-    logs: simulation.logs,
+  const pendingHead = {
+    number: block,
+    hash: simulation.logs[0]?.blockHash ?? `0x${"0".repeat(64)}`,
+    parentHash: head.hash,
+    timestamp: head.timestamp,
   };
+  const range = { from: block, to: block, head: pendingHead, logs: simulation.logs };
+  const trace = options.postState ?? tracePostState;
+  const view = pendingStateView(pool, {
+    pendingBlock: block,
+    head: pendingHead,
+    postState: () => trace(pool, tx, simulation.onBlock),
+  });
   const findings: DetectorFinding[] = [];
   for (const detector of detectors) {
     try {
-      for (const finding of await detector.evaluate({ pool, range })) {
+      for (const finding of await detector.evaluate({ pool: view, range })) {
         findings.push({
           ...finding,
           data: { ...finding.data, pending: true, tx: tx.hash, from: tx.from, firstSeenMs: tx.firstSeenMs },
         });
       }
-    } catch {
-      // A detector that reads the state after the block cannot judge a block that does not exist yet.
+    } catch (error) {
+      if (options.counts !== undefined) options.counts.unjudged++;
+      options.log?.("pending-unjudged", {
+        tx: tx.hash,
+        detector: detector.name,
+        error: (error as Error).message.split("\n")[0],
+      });
     }
   }
   return findings;

@@ -3,7 +3,8 @@
  * and the logs it would emit, from `debug_traceCall` with the call tracer (`withLog`). A simulation counts only when
  * a quorum of endpoints traced it the same way (same outcome, same logs); one endpoint's trace decides nothing, so a
  * lying endpoint can neither invent an exploit to make the keeper pause nor hide one. Endpoints whose trace differs
- * from the quorum's are disputed.
+ * from the quorum's are disputed. The state after it (for detectors that read state) is traced separately, and only
+ * when a detector asks for it: `post-state.ts`.
  */
 import type { Log } from "../follower/logs.js";
 import { gather, hexNumber, type RpcPool } from "../rpc/pool.js";
@@ -64,8 +65,8 @@ export function flatten(frame: CallFrame, blockNumber: number, txHash: string): 
   return { logs, touched };
 }
 
-/** The call object `debug_traceCall` takes for `tx`. */
-function callOf(tx: PendingTx): Record<string, string> {
+/** The call object `debug_traceCall` takes for `tx` (no gas price: the trace pays no fee, so no coinbase changes). */
+export function callOf(tx: PendingTx): Record<string, string> {
   return {
     from: tx.from,
     ...(tx.to === null ? {} : { to: tx.to }),

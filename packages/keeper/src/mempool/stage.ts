@@ -1,7 +1,9 @@
 /**
  * The mempool stage as one piece: pending transactions in (`PendingSource`), each simulated by a quorum of traces on
- * top of the agreed head (`simulatePending`), the simulations judged by the protocol's detectors (`judgePending`),
- * findings out, and the ones the budget lets act handed on with fees that order a pause first (`frontRunFees`).
+ * top of the agreed head (`simulatePending`), the simulations judged by the protocol's detectors (`judgePending`:
+ * those that read state read the quorum-agreed state after the transaction; those that cannot judge it are counted
+ * in `unjudged`), findings out, and the ones the budget lets act handed on with fees that order a pause first
+ * (`frontRunFees`).
  *
  * Order of work: transactions that call one of the protocol's own contracts (`priority`) are simulated first; the
  * others (an exploit usually goes through a contract of its own) after them, at most `concurrency` simulations at a time, and a backlog
@@ -61,6 +63,8 @@ export interface MempoolCounts {
   dropped: number;
   /** Plain transfers to addresses without code (a quorum says so): they can reach no contract, so are not simulated. */
   skipped: number;
+  /** Detectors that could not judge a simulated transaction (e.g. no quorum on its post-state), once per detector. */
+  unjudged: number;
 }
 
 export class MempoolStage {
@@ -72,6 +76,7 @@ export class MempoolStage {
     refused: 0,
     dropped: 0,
     skipped: 0,
+    unjudged: 0,
   };
   /** Ms from a transaction's first sight to its action being handed on, one entry per action. */
   readonly reactionMs: number[] = [];
@@ -187,7 +192,10 @@ export class MempoolStage {
     const simulatedMs = this.now();
     this.counts.simulated++;
     if (!simulation.touched.some((a) => this.watched.has(a))) return;
-    const findings = await judgePending(this.options.detectors, this.options.pool, tx, simulation, head);
+    const findings = await judgePending(this.options.detectors, this.options.pool, tx, simulation, head, {
+      counts: this.counts,
+      log: this.options.log,
+    });
     const slot = `${tx.from}:${tx.nonce}`;
     for (const finding of findings) {
       this.counts.flagged++;
