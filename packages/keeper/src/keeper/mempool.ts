@@ -31,8 +31,10 @@ export interface ProtocolMempoolOptions {
   network: string;
   protocol: ResolvedProtocol;
   pool: RpcPool;
-  /** The protocol's detectors, as built for the watcher. */
+  /** The protocol's detectors that act, built for the stage (not the watcher's instances). */
   detectors: Detector[];
+  /** The keeper's own addresses: their pending transactions (its pauses) are not judged. */
+  keepers: string[];
   /** Opens (or joins) the protocol's incident for a finding and returns its responder. */
   choose: (finding: DetectorFinding) => Responder | undefined;
   /** Records a taken action in the incident, logs and alerts on it (as the watcher's are). */
@@ -61,6 +63,12 @@ export class ProtocolMempool {
     for (const d of protocol.detectors) for (const a of Object.values(d.addresses)) addresses.add(a.toLowerCase());
     for (const a of own) addresses.add(a);
     const action = protocol.detectors.find((d) => d.action !== undefined)?.action;
+    // The hub's permissionless trip checks the invariant when it runs: ordered before the exploit, it would find the
+    // invariant holding and revert. From the mempool, a trip finding pauses with the protocol's pause action instead
+    // (the guardian key's pause); a protocol without one waits for the block.
+    const pause = protocol.detectors
+      .map((d) => d.action?.response)
+      .find((r) => r !== undefined && (r.kind === "pause" || r.kind === "pauseScopes"));
     this.stage = new MempoolStage({
       pool,
       detectors: options.detectors,
@@ -74,6 +82,8 @@ export class ProtocolMempool {
         windowMs: HOUR_MS,
       }),
       pollIntervalMs: config.pollIntervalMs,
+      ignoreFrom: options.keepers,
+      pendingResponse: (finding) => (finding.response?.kind === "tripOnInvariant" ? pause : finding.response),
       concurrency: config.concurrency,
       onFinding: (finding, tx) =>
         log[severityRank(finding.severity) >= severityRank("high") ? "warn" : "info"](

@@ -373,7 +373,15 @@ export class Keeper {
       const own: Detector[] = [];
       for (const detector of protocol.detectors) own.push(await buildDetector(config, protocol, detector, keepers));
       detectors.push(...own);
-      if (protocol.mempool !== undefined) runtime.mempools.push(this.mempoolOf(runtime, protocol, own));
+      if (protocol.mempool !== undefined) {
+        // The stage gets instances of its own: a pending judgement feeds a detector's history (samples, readings) as
+        // a block would, and must not stand in for the mined block's. Only detectors that can act judge pending
+        // transactions (a module recording ranges, or the hub's own events, has nothing to say about them).
+        const pending: Detector[] = [];
+        for (const detector of protocol.detectors.filter(actsOnFindings))
+          pending.push(await buildDetector(config, protocol, detector, keepers));
+        runtime.mempools.push(this.mempoolOf(runtime, protocol, pending, keepers));
+      }
     }
 
     let startBlock: number;
@@ -423,12 +431,18 @@ export class Keeper {
   }
 
   /** The mempool stage of `protocol` (started once the network's first actions are done). */
-  private mempoolOf(runtime: NetworkRuntime, protocol: ResolvedProtocol, detectors: Detector[]): ProtocolMempool {
+  private mempoolOf(
+    runtime: NetworkRuntime,
+    protocol: ResolvedProtocol,
+    detectors: Detector[],
+    keepers: string[],
+  ): ProtocolMempool {
     return new ProtocolMempool({
       network: runtime.network.name,
       protocol,
       pool: runtime.pool,
       detectors,
+      keepers,
       choose: runtime.choose,
       report: (finding, outcome) => this.report(runtime, [], [{ ...outcome, finding }]),
       metrics: this.metrics,
@@ -638,6 +652,11 @@ export class Keeper {
   private alert(alert: Alert): void {
     this.notifier?.notify(alert);
   }
+}
+
+/** Whether a detector's findings can be acted on: it has an action, or a response of its own (the invariant's trip). */
+function actsOnFindings(detector: ResolvedDetector): boolean {
+  return detector.action !== undefined || detector.config.kind === "invariant";
 }
 
 /**

@@ -45,6 +45,14 @@ export interface MempoolStageOptions {
   concurrency?: number;
   /** Pending transactions waiting for a simulation, at most. Default 10,000. */
   maxBacklog?: number;
+  /** Senders whose transactions are not judged: the keeper's own keys (its pause is not an exploit). */
+  ignoreFrom?: string[];
+  /**
+   * What a pending finding does, if anything: default its own response. A response that cannot work before the
+   * transaction is mined (the hub's permissionless trip reverts while the invariant still holds) is mapped to one
+   * that can, or to undefined: the finding is then reported only, and spends nothing of the budget.
+   */
+  pendingResponse?: (finding: DetectorFinding) => DetectorFinding["response"];
   /** Every finding of a simulated transaction (for the record and alerts). */
   onFinding?: (finding: DetectorFinding, tx: PendingTx) => void;
   /** A finding the budget lets act, with the fees that order a pause before `tx`. */
@@ -95,12 +103,14 @@ export class MempoolStage {
   private readonly best = new Map<string, bigint>();
   /** Addresses a quorum said had no code, at the head they were read at (an EOA can get code: EIP-7702). */
   private readonly codeless = new Map<string, number>();
+  private readonly ignored: Set<string>;
   private busy = 0;
   private idle: (() => void)[] = [];
 
   constructor(private readonly options: MempoolStageOptions) {
     this.watched = new Set(options.addresses.map((a) => a.toLowerCase()));
     this.priority = new Set((options.priority ?? options.addresses).map((a) => a.toLowerCase()));
+    this.ignored = new Set((options.ignoreFrom ?? []).map((a) => a.toLowerCase()));
     this.budget = options.budget ?? new PendingBudget();
     this.concurrency = options.concurrency ?? 4;
     this.maxBacklog = options.maxBacklog ?? 10_000;
@@ -132,6 +142,7 @@ export class MempoolStage {
   /** Takes a pending transaction (the source calls this; tests and benchmarks may too). */
   enqueue(tx: PendingTx): void {
     this.counts.seen++;
+    if (this.ignored.has(tx.from)) return;
     const slot = `${tx.from}:${tx.nonce}`;
     const previous = this.best.get(slot);
     if (previous !== undefined && tx.maxPriorityFeePerGas <= previous) return; // not a higher-fee replacement
@@ -200,7 +211,8 @@ export class MempoolStage {
     for (const finding of findings) {
       this.counts.flagged++;
       this.options.onFinding?.(finding, tx);
-      if (finding.response === undefined) continue;
+      const response = this.options.pendingResponse ? this.options.pendingResponse(finding) : finding.response;
+      if (response === undefined) continue;
       const replacing = this.acted.get(slot);
       if (replacing === undefined) {
         const allowed = this.budget.take(finding, this.now());
@@ -226,7 +238,7 @@ export class MempoolStage {
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
         outbids: fees.outbids,
       });
-      await this.options.onAction(finding, tx, fees);
+      await this.options.onAction({ ...finding, response }, tx, fees);
       break; // one action per transaction
     }
   }
