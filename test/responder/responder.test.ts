@@ -231,6 +231,54 @@ describe("Responder against a real node", function () {
     expect(await keeperNonce(), "one transaction mined for the action").to.equal(1);
   });
 
+  it("runs one action at a time: two findings for different actions at once get consecutive nonces, both mined", async function () {
+    const events: string[] = [];
+    const r = responder({ log: (event) => events.push(event) });
+    const [scopes, all] = await Promise.all([
+      r.respond({ kind: "pauseScopes", scopes: 0b10n, reason: 0x0101 }, "high", "scope 1 drained"),
+      r.respond(PAUSE, "critical", "everything drained"),
+    ]);
+    expect(scopes.status).to.equal("mined");
+    expect(all.status).to.equal("mined");
+    const nonces = await Promise.all(
+      [scopes, all].map(async (o) => Number((await chain.provider.getTransaction(o.txHash!))!.nonce)),
+    );
+    expect(nonces).to.deep.equal([startNonce, startNonce + 1]);
+    expect(await keeperNonce()).to.equal(2);
+    // Neither took the other's nonce (each nonce asked for once its turn came), nor was sent twice.
+    expect(events, "no nonce was taken").to.not.include("nonce-taken");
+    expect(events.filter((e) => e === "sent")).to.have.length(2);
+  });
+
+  it("joins the action in flight: one transaction, replaced at once when the join raises the fee floor", async function () {
+    await node.rpc("evm_setAutomine", [false]);
+    const events: string[] = [];
+    const broadcasts: string[] = [];
+    const r = responder({ replaceAfterMs: 60_000, log: (event) => events.push(event) });
+    const floor = { maxFeePerGas: parseUnits("60", "gwei"), maxPriorityFeePerGas: parseUnits("5", "gwei") };
+    const first = r.respond(PAUSE, "critical", "a pending exploit", undefined, {
+      feeFloor: floor,
+      onBroadcast: (hash) => broadcasts.push(hash),
+    });
+    while (broadcasts.length < 1) await new Promise((done) => setTimeout(done, 50));
+    const sent = (await chain.provider.getTransaction(broadcasts[0]!))!;
+    expect(sent.maxPriorityFeePerGas, "the floor is bid").to.equal(floor.maxPriorityFeePerGas);
+    // The exploit is replaced at a higher fee: the same action, asked again with a higher floor.
+    const higher = { maxFeePerGas: parseUnits("200", "gwei"), maxPriorityFeePerGas: parseUnits("20", "gwei") };
+    const second = r.respond(PAUSE, "critical", "the exploit, replaced", undefined, { feeFloor: higher });
+    while (broadcasts.length < 2) await new Promise((done) => setTimeout(done, 50));
+    await node.rpc("evm_mine");
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).to.deep.equal(b);
+    expect(a.status).to.equal("mined");
+    expect(a.txHash).to.equal(broadcasts[1]);
+    const mined = (await chain.provider.getTransaction(a.txHash!))!;
+    expect(mined.maxPriorityFeePerGas).to.equal(higher.maxPriorityFeePerGas);
+    expect(mined.maxFeePerGas).to.equal(higher.maxFeePerGas);
+    expect(events).to.include.members(["join", "raise"]);
+    expect(await keeperNonce(), "one transaction").to.equal(1);
+  });
+
   it("rides out a base fee spike: critical replacements climb past the ordinary ceiling until one is mined", async function () {
     await node.rpc("evm_setAutomine", [false]);
     const latest = await node.rpc<{ baseFeePerGas: string }>("eth_getBlockByNumber", ["latest", false]);
