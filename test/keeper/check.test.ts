@@ -95,6 +95,31 @@ describe("cordon-keeper --check against the chain", function () {
     expect(await nonce(chain, protocol.keeper.address), "nothing sent").to.equal(before);
   });
 
+  it("checks that a quorum of endpoints can simulate pending transactions for a protocol's mempool stage", async function () {
+    const mempoolFile = path.join(dir, "mempool.yml");
+    writeFileSync(
+      mempoolFile,
+      keeperConfig(chain, protocol).replace(
+        "    detectors: [",
+        "    mempool: { pollIntervalMs: 100 }\n    detectors: [",
+      ),
+    );
+    const ok = runKeeper(["--config", mempoolFile, "--check"], { KEEPER_KEY: TEST_KEYS.keeper });
+    expect(await ok.exited, ok.text()).to.equal(0);
+    expect(ok.text()).to.include(
+      "protocol vault: mempool: 3 of 3 endpoints trace calls (a, b, c), 3 give the state after a call (a, b, c), 3 show pending transactions (a, b, c)",
+    );
+    // Two endpoints without the debug namespace: no quorum of traces, so no pending simulation would ever count.
+    for (const proxy of chain.proxies.slice(0, 2))
+      proxy.fault = { kind: "reverting", methods: ["debug_traceCall"], data: "0x" };
+    const short = runKeeper(["--config", mempoolFile, "--check"], { KEEPER_KEY: TEST_KEYS.keeper });
+    expect(await short.exited).to.equal(2);
+    expect(short.text()).to.include("mempool: 1 of 3 endpoints trace calls (c)");
+    expect(short.text()).to.include(
+      "protocols.vault.mempool: 1 of 3 endpoints answer debug_traceCall with the call tracer, and a pending simulation needs a quorum of 2",
+    );
+  });
+
   it("names a key that lacks GUARDIAN_ROLE, even when one endpoint says it holds it, and exits 2", async function () {
     // One endpoint lies in every eth_call: its hasRole says true. The quorum of the other two decides.
     chain.proxies[1]!.fault = { kind: "lying", methods: ["eth_call"] };

@@ -10,6 +10,10 @@
  * - a balance that pays for the action at its emergency fee ceiling: the gas limit the responder would give it (its
  *   estimate, pinned to the agreed block, plus the responder's margin; the responder's fallback limit when the hub
  *   will not estimate it now) times `emergencyFeeCeilingGwei`, the most the responder bids for a critical finding.
+ * For a protocol that watches pending transactions (`mempool`), it checks that a quorum of endpoints traces calls
+ * (`debug_traceCall` with the call tracer: without one, no pending simulation counts), says how many give the
+ * diff-mode prestate trace the state detectors judge a pending transaction by, and how many show pending transactions
+ * at all (a WebSocket subscription, or `eth_pendingTransactions`).
  * Nothing is signed or sent. A network no quorum of endpoints answers for is reported as not checked.
  */
 import { formatEther, formatUnits, parseUnits } from "ethers";
@@ -99,6 +103,7 @@ async function checkNetwork(network: ResolvedNetwork, pool: RpcPool, secrets: Se
   }
 
   for (const protocol of network.protocols) {
+    if (protocol.mempool !== undefined) await checkMempool(pool, protocol, tag, result);
     const actions = new Map<string, Action>();
     for (const d of protocol.detectors) if (d.action !== undefined) actions.set(d.action.name, d.action);
     if (actions.size === 0) continue;
@@ -133,6 +138,52 @@ async function checkNetwork(network: ResolvedNetwork, pool: RpcPool, secrets: Se
     }
   }
   return result;
+}
+
+/** Whether the endpoints can feed the mempool stage of `protocol` (see the file's header). */
+async function checkMempool(pool: RpcPool, protocol: ResolvedProtocol, tag: string, result: ChainCheck): Promise<void> {
+  const target = protocol.hub ?? Object.values(protocol.contracts)[0] ?? "0x0000000000000000000000000000000000000000";
+  const call = { from: "0x0000000000000000000000000000000000000001", to: target, data: "0x" };
+  const answers = async (method: string, params: unknown[]) =>
+    (
+      await Promise.all(
+        pool.endpoints.map(async (endpoint) => {
+          try {
+            await endpoint.request(method, params);
+            return endpoint.name;
+          } catch {
+            return undefined;
+          }
+        }),
+      )
+    ).filter((name): name is string => name !== undefined);
+  const [calls, prestate, pending] = await Promise.all([
+    answers("debug_traceCall", [call, tag, { tracer: "callTracer", tracerConfig: { withLog: true } }]),
+    answers("debug_traceCall", [call, tag, { tracer: "prestateTracer", tracerConfig: { diffMode: true } }]),
+    answers("eth_pendingTransactions", []),
+  ]);
+  const sockets = pool.endpoints.filter((e) => e.socket !== undefined).map((e) => e.name);
+  const feeding = [...new Set([...pending, ...sockets])];
+  const of = `of ${pool.endpoints.length} endpoints`;
+  const names = (list: string[]) => (list.length === 0 ? "" : ` (${list.join(", ")})`);
+  result.lines.push(
+    `    protocol ${protocol.name}: mempool: ${calls.length} ${of} trace calls${names(calls)}, ${prestate.length} give the state after a call${names(prestate)}, ${feeding.length} show pending transactions${names(feeding)}`,
+  );
+  const field = `protocols.${protocol.name}.mempool`;
+  if (calls.length < pool.quorum) {
+    result.problems.push(
+      `${field}: ${calls.length} ${of} answer debug_traceCall with the call tracer, and a pending simulation needs a quorum of ${pool.quorum}: use endpoints that serve the debug namespace, or remove mempool`,
+    );
+  } else if (prestate.length < pool.quorum) {
+    result.lines.push(
+      `      the detectors that read state (tvl, invariant, oracle, view) cannot judge pending transactions: ${prestate.length} ${of} give a diff-mode prestate trace, a quorum is ${pool.quorum}`,
+    );
+  }
+  if (feeding.length === 0) {
+    result.problems.push(
+      `${field}: no endpoint shows pending transactions (none speaks WebSocket for a newPendingTransactions subscription, none answers eth_pendingTransactions): add a ws:// endpoint, or remove mempool`,
+    );
+  }
 }
 
 async function checkAction(
