@@ -117,6 +117,26 @@ describe("keeper config", function () {
     expect(message).to.include('"invariants" is not in `detectors` (known: drain, invariant)');
   });
 
+  it("reads a protocol's mempool stage with its defaults, and names a wrong option", function () {
+    const on = parseConfig(VALID.replace("    alerts: [ops]", "    alerts: [ops]\n    mempool: {}"), "keeper.yml");
+    expect(on.networks[0]!.protocols[0]!.mempool).to.deep.equal({
+      minSeverity: "critical",
+      maxActionsPerHour: 1,
+      pollIntervalMs: 250,
+      concurrency: 4,
+    });
+    expect(parseConfig(VALID, "keeper.yml").networks[0]!.protocols[0]!.mempool).to.equal(undefined);
+    const message = problemsOf(
+      VALID.replace(
+        "    alerts: [ops]",
+        "    alerts: [ops]\n    mempool: { minSeverity: urgent, maxActionsPerHour: -1, sees: all }",
+      ),
+    );
+    expect(message).to.include("protocols.vault.mempool.minSeverity");
+    expect(message).to.include("protocols.vault.mempool.maxActionsPerHour");
+    expect(message).to.match(/protocols\.vault\.mempool.*sees/);
+  });
+
   it("reports every problem at once: unknown field, bad address, unknown kind, bad amount", function () {
     const message = problemsOf(
       VALID.replace(`hub: "${HUB}"`, `hub: "0x1234"`)
