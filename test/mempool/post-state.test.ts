@@ -15,7 +15,7 @@
  * detectors still judge.
  */
 import { expect } from "chai";
-import { type Contract, JsonRpcProvider, Wallet } from "ethers";
+import type { Contract } from "ethers";
 
 import { functionFragment } from "@cordon/keeper/detectors/abi-spec.js";
 import { invariantDetector } from "@cordon/keeper/detectors/invariant.js";
@@ -29,42 +29,15 @@ import { postStateOf, stateOverride } from "@cordon/keeper/mempool/post-state.js
 import { simulatePending } from "@cordon/keeper/mempool/simulate.js";
 import { MempoolStage } from "@cordon/keeper/mempool/stage.js";
 import { RpcPool } from "@cordon/keeper/rpc/pool.js";
-import { anvilBinary, startAnvil } from "@cordon/testkit/anvil-node.js";
-import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain.js";
-import { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { anvilBinary } from "@cordon/testkit/anvil-node.js";
+import type { FaultProxy } from "@cordon/testkit/fault-proxy.js";
+import { TEST_KEYS, type TestChain, startAnvilChain, startTestChain } from "@cordon/testkit/chain.js";
 import { until } from "../support/keeper-config.js";
 import { blockRange } from "../support/range.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
 
 const GWEI = 10n ** 9n;
 const FEES = { maxPriorityFeePerGas: 2n * GWEI, maxFeePerGas: 50n * GWEI, gasLimit: 500_000 };
-
-/** Anvil behind proxies, with the TestChain interface (its accounts come from the same test mnemonic). */
-async function startAnvilChain(names: string[]): Promise<TestChain> {
-  const node = await startAnvil();
-  const proxies: FaultProxy[] = [];
-  for (const name of names) proxies.push(await new FaultProxy(node.url, name).start());
-  const provider = new JsonRpcProvider(node.url, undefined, {
-    staticNetwork: true,
-    batchMaxCount: 1,
-    cacheTimeout: -1,
-  });
-  return {
-    node,
-    proxies,
-    provider,
-    wallet: async (key: string) => {
-      const wallet = new Wallet(key, provider);
-      await node.rpc("anvil_setBalance", [wallet.address, "0x56bc75e2d63100000"]);
-      return wallet;
-    },
-    stop: async () => {
-      for (const proxy of proxies) await proxy.stop();
-      provider.destroy();
-      await node.stop();
-    },
-  };
-}
 
 const STATE_READS = ["eth_call", "eth_getBalance", "eth_getStorageAt", "eth_getCode", "eth_getTransactionCount"];
 const isPrestate = (method: string, params: unknown[]) =>
@@ -178,10 +151,8 @@ for (const implementation of IMPLEMENTATIONS) {
       };
     }
     const prestateCalls = () => [...traced.values()].reduce((a, b) => a + b, 0);
-
-    it("flags a pending exploit whose danger shows only in state: the broken invariant, the drop, the assets under a threshold", async function () {
-      const detectors = stateDetectors();
-      await minedThenPending(detectors);
+    /** The exploit (1,000 shares redeemed through the vault's flaw), sent and seen pending. */
+    const pendingExploit = async (): Promise<PendingTx> => {
       const attacker = protocol.vault.connect(protocol.attacker) as Contract;
       const sent = await attacker.getFunction("redeem")(
         1_000n * E18,
@@ -189,7 +160,13 @@ for (const implementation of IMPLEMENTATIONS) {
         protocol.attacker.address,
         FEES,
       );
-      const tx = await pendingTx(sent.hash as string);
+      return await pendingTx(sent.hash as string);
+    };
+
+    it("flags a pending exploit whose danger shows only in state: the broken invariant, the drop, the assets under a threshold", async function () {
+      const detectors = stateDetectors();
+      await minedThenPending(detectors);
+      const tx = await pendingExploit();
       const { findings, counts, logs, head } = await judge(detectors, tx);
       expect(logs, "every detector judged it").to.deep.equal([]);
       expect(counts.unjudged).to.equal(0);
@@ -242,14 +219,7 @@ for (const implementation of IMPLEMENTATIONS) {
       for (let i = 0; i < 3; i++) await pool.refresh();
       const detectors = stateDetectors();
       await minedThenPending(detectors);
-      const attacker = protocol.vault.connect(protocol.attacker) as Contract;
-      const sent = await attacker.getFunction("redeem")(
-        1_000n * E18,
-        protocol.attacker.address,
-        protocol.attacker.address,
-        FEES,
-      );
-      const tx = await pendingTx(sent.hash as string);
+      const tx = await pendingExploit();
       const { findings, counts } = await judge(detectors, tx);
       expect(counts.unjudged).to.equal(0);
       expect(findings.map((f) => f.detector)).to.have.members(["invariant", "tvl-drop", "vault-assets"]);
@@ -269,14 +239,7 @@ for (const implementation of IMPLEMENTATIONS) {
         largeTransferDetector({ token, from: vault, threshold: 500n * E18, severity: "critical" }),
       ];
       await minedThenPending(detectors);
-      const attacker = protocol.vault.connect(protocol.attacker) as Contract;
-      const sent = await attacker.getFunction("redeem")(
-        1_000n * E18,
-        protocol.attacker.address,
-        protocol.attacker.address,
-        FEES,
-      );
-      const tx = await pendingTx(sent.hash as string);
+      const tx = await pendingExploit();
       const { findings, counts, logs } = await judge(detectors, tx);
       expect(findings.map((f) => f.detector)).to.deep.equal(["large-transfer"]);
       expect(findings[0]!.data).to.include({ pending: true, tx: tx.hash });
@@ -333,14 +296,8 @@ for (const implementation of IMPLEMENTATIONS) {
       });
       // Handed to the stage directly: anvil has no eth_pendingTransactions for the source to poll (txpool_content only).
       try {
-        const attacker = protocol.vault.connect(protocol.attacker) as Contract;
-        const sent = await attacker.getFunction("redeem")(
-          1_000n * E18,
-          protocol.attacker.address,
-          protocol.attacker.address,
-          FEES,
-        );
-        stage.enqueue(await pendingTx(sent.hash as string));
+        const exploit = await pendingExploit();
+        stage.enqueue(exploit);
         await until(
           async () => pauses.length,
           (n) => n > 0,
@@ -356,7 +313,7 @@ for (const implementation of IMPLEMENTATIONS) {
         await chain.node.rpc("evm_mine", []);
         frozenHead += 1;
         const pauseReceipt = (await chain.provider.getTransactionReceipt(pauses[0]!))!;
-        const exploitReceipt = (await chain.provider.getTransactionReceipt(sent.hash as string))!;
+        const exploitReceipt = (await chain.provider.getTransactionReceipt(exploit.hash))!;
         expect(pauseReceipt.blockNumber).to.equal(exploitReceipt.blockNumber);
         expect(pauseReceipt.index, "the pause is ordered first").to.be.lessThan(exploitReceipt.index);
         expect(exploitReceipt.status, "the exploit reverts").to.equal(0);

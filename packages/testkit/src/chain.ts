@@ -1,6 +1,7 @@
-/** A test chain: a `hardhat node` process behind fault-injecting proxies, with funded wallets. */
+/** A test chain: a `hardhat node` (or anvil) process behind fault-injecting proxies, with funded wallets. */
 import { JsonRpcProvider, Wallet } from "ethers";
 
+import { startAnvil } from "./anvil-node.js";
 import { FaultProxy } from "./fault-proxy.js";
 import { type HardhatNode, type NodeOptions, startHardhatNode } from "./hardhat-node.js";
 
@@ -22,7 +23,15 @@ export interface TestChain {
 }
 
 export async function startTestChain(proxyNames: string[], options: NodeOptions = {}): Promise<TestChain> {
-  const node = await startHardhatNode(options);
+  return await chainOn(await startHardhatNode(options), proxyNames, "hardhat_setBalance");
+}
+
+/** The same on an anvil node (the second node implementation; its accounts come from the same test mnemonic). */
+export async function startAnvilChain(proxyNames: string[]): Promise<TestChain> {
+  return await chainOn(await startAnvil(), proxyNames, "anvil_setBalance");
+}
+
+async function chainOn(node: HardhatNode, proxyNames: string[], setBalance: string): Promise<TestChain> {
   const proxies: FaultProxy[] = [];
   for (const name of proxyNames) proxies.push(await new FaultProxy(node.url, name).start());
   const provider = new JsonRpcProvider(node.url, undefined, {
@@ -36,7 +45,7 @@ export async function startTestChain(proxyNames: string[], options: NodeOptions 
     provider,
     wallet: async (key: string) => {
       const wallet = new Wallet(key, provider);
-      await node.rpc("hardhat_setBalance", [wallet.address, "0x56bc75e2d63100000"]);
+      await node.rpc(setBalance, [wallet.address, "0x56bc75e2d63100000"]);
       return wallet;
     },
     stop: async () => {

@@ -19,9 +19,9 @@
  */
 import { CordonError } from "../errors.js";
 import type { BlockHead } from "../rpc/endpoint.js";
-import { gather, hexNumber, type QuorumResult, type RpcPool } from "../rpc/pool.js";
+import { hexNumber, type QuorumResult, type RpcPool } from "../rpc/pool.js";
 import type { PendingTx } from "./pending.js";
-import { callOf } from "./simulate.js";
+import { quorumTrace } from "./simulate.js";
 
 /** One account's state after the transaction, where it differs from the block it was simulated on. */
 export interface PostAccount {
@@ -100,30 +100,16 @@ export function postStateOf(diff: PrestateDiff): Record<string, PostAccount> {
  * or they differ). Endpoints whose diff differs from the quorum's are disputed.
  */
 export async function tracePostState(pool: RpcPool, tx: PendingTx, onBlock: number): Promise<PostState | undefined> {
-  const params = [callOf(tx), hexNumber(onBlock), { tracer: "prestateTracer", tracerConfig: { diffMode: true } }];
-  const answers = new Map<string, { accounts: Record<string, PostAccount>; endpoints: string[] }>();
-  let agreed: { accounts: Record<string, PostAccount>; endpoints: string[] } | undefined;
-  const healthy = pool.healthy();
-  const ask = async (endpoint: (typeof healthy)[number]) => {
-    let accounts: Record<string, PostAccount>;
-    try {
-      accounts = postStateOf(await endpoint.request<PrestateDiff>("debug_traceCall", params));
-    } catch {
-      return; // no such tracer there, down, or not a diff: the others may still make a quorum
-    }
-    const key = JSON.stringify(accounts);
-    const entry = answers.get(key) ?? { accounts, endpoints: [] };
-    entry.endpoints.push(endpoint.name);
-    answers.set(key, entry);
-    if (agreed === undefined && entry.endpoints.length >= pool.quorum) agreed = entry;
-  };
-  await Promise.all(healthy.slice(0, pool.quorum).map(ask));
-  if (agreed === undefined) await gather(healthy.slice(pool.quorum).map(ask), () => agreed !== undefined, 0);
-  if (agreed === undefined) return undefined;
-  for (const [, entry] of answers) {
-    if (entry !== agreed) for (const name of entry.endpoints) pool.dispute(name, `post-state of pending ${tx.hash}`);
-  }
-  return { onBlock, accounts: agreed.accounts, agreed: agreed.endpoints };
+  const agreed = await quorumTrace(
+    pool,
+    tx,
+    onBlock,
+    { tracer: "prestateTracer", tracerConfig: { diffMode: true } },
+    (answer) => postStateOf(answer as PrestateDiff),
+    (accounts) => JSON.stringify(accounts),
+    "post-state",
+  );
+  return agreed === undefined ? undefined : { onBlock, accounts: agreed.value, agreed: agreed.endpoints };
 }
 
 /** The post-state as `eth_call`'s state override (its third parameter). */

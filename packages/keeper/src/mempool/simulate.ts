@@ -77,34 +77,34 @@ export function callOf(tx: PendingTx): Record<string, string> {
 }
 
 /**
- * Simulates `tx` on top of block `onBlock` (a quorum-agreed block) on the pool's healthy endpoints; the simulation a
- * quorum of them agrees on, or undefined when none does (too few endpoints trace calls, or they disagree).
+ * Traces `tx` on top of block `onBlock` with `tracer` on the pool's healthy endpoints, and returns what a quorum of
+ * them traced alike (`read` turns an answer into a value, `keyOf` says which values are alike), or undefined when no
+ * quorum does. A quorum is asked first; the others only if those do not agree (a pending exploit is a race, and every
+ * trace asked of a node slows the others). Endpoints whose trace differs from the quorum's are disputed (`what` says
+ * what they traced).
  */
-export async function simulatePending(pool: RpcPool, tx: PendingTx, onBlock: number): Promise<Simulation | undefined> {
-  const params = [callOf(tx), hexNumber(onBlock), { tracer: "callTracer", tracerConfig: { withLog: true } }];
-  const answers = new Map<string, { simulation: Simulation; endpoints: string[] }>();
-  let agreed: { simulation: Simulation; endpoints: string[] } | undefined;
-  // A quorum is asked first; the others only if those do not agree (a pending exploit is a race, and every trace
-  // asked of a node slows the others).
+export async function quorumTrace<T>(
+  pool: RpcPool,
+  tx: PendingTx,
+  onBlock: number,
+  tracer: Record<string, unknown>,
+  read: (answer: unknown) => T,
+  keyOf: (value: T) => string,
+  what: string,
+): Promise<{ value: T; endpoints: string[] } | undefined> {
+  const params = [callOf(tx), hexNumber(onBlock), tracer];
+  const answers = new Map<string, { value: T; endpoints: string[] }>();
+  let agreed: { value: T; endpoints: string[] } | undefined;
   const healthy = pool.healthy();
   const ask = async (endpoint: (typeof healthy)[number]) => {
-    let frame: CallFrame;
+    let value: T;
     try {
-      frame = await endpoint.request<CallFrame>("debug_traceCall", params);
+      value = read(await endpoint.request<unknown>("debug_traceCall", params));
     } catch {
-      return; // no tracer there, or down: the others may still make a quorum
+      return; // no such tracer there, down, or not a trace: the others may still make a quorum
     }
-    const { logs, touched } = flatten(frame, onBlock + 1, tx.hash);
-    const simulation: Simulation = {
-      reverted: frame.error !== undefined,
-      logs,
-      touched,
-      gasUsed: BigInt(frame.gasUsed ?? "0x0"),
-      onBlock,
-      agreed: [],
-    };
-    const key = JSON.stringify([simulation.reverted, logs.map((l) => [l.address, l.topics, l.data])]);
-    const entry = answers.get(key) ?? { simulation, endpoints: [] };
+    const key = keyOf(value);
+    const entry = answers.get(key) ?? { value, endpoints: [] };
     entry.endpoints.push(endpoint.name);
     answers.set(key, entry);
     if (agreed === undefined && entry.endpoints.length >= pool.quorum) agreed = entry;
@@ -113,7 +113,35 @@ export async function simulatePending(pool: RpcPool, tx: PendingTx, onBlock: num
   if (agreed === undefined) await gather(healthy.slice(pool.quorum).map(ask), () => agreed !== undefined, 0);
   if (agreed === undefined) return undefined;
   for (const [, entry] of answers) {
-    if (entry !== agreed) for (const name of entry.endpoints) pool.dispute(name, `trace of pending ${tx.hash}`);
+    if (entry !== agreed) for (const name of entry.endpoints) pool.dispute(name, `${what} of pending ${tx.hash}`);
   }
-  return { ...agreed.simulation, agreed: agreed.endpoints };
+  return agreed;
+}
+
+/**
+ * Simulates `tx` on top of block `onBlock` (a quorum-agreed block) on the pool's healthy endpoints; the simulation a
+ * quorum of them agrees on, or undefined when none does (too few endpoints trace calls, or they disagree).
+ */
+export async function simulatePending(pool: RpcPool, tx: PendingTx, onBlock: number): Promise<Simulation | undefined> {
+  const agreed = await quorumTrace(
+    pool,
+    tx,
+    onBlock,
+    { tracer: "callTracer", tracerConfig: { withLog: true } },
+    (answer) => {
+      const frame = answer as CallFrame;
+      const { logs, touched } = flatten(frame, onBlock + 1, tx.hash);
+      return {
+        reverted: frame.error !== undefined,
+        logs,
+        touched,
+        gasUsed: BigInt(frame.gasUsed ?? "0x0"),
+        onBlock,
+        agreed: [],
+      } satisfies Simulation;
+    },
+    (simulation) => JSON.stringify([simulation.reverted, simulation.logs.map((l) => [l.address, l.topics, l.data])]),
+    "trace",
+  );
+  return agreed === undefined ? undefined : { ...agreed.value, agreed: agreed.endpoints };
 }
