@@ -6,7 +6,7 @@
  * and disputed; a look-alike that never lands spends the budget of pending-triggered actions once.
  */
 import { expect } from "chai";
-import { Contract } from "ethers";
+import { Contract, Transaction } from "ethers";
 
 import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
 import { frontRunFees, judgePending, PendingBudget } from "@cordon/keeper/mempool/judge.js";
@@ -246,6 +246,104 @@ describe("Mempool: an exploit seen pending is simulated, judged and beaten in it
       head = await agreed();
     } finally {
       stage.stop();
+    }
+  });
+
+  it("acts on no transaction an endpoint invented: a forged sender is caught by its signature, and the endpoint is disputed", async function () {
+    const protocol = await deploySampleProtocol(chain);
+    const vault = String(protocol.vault.target).toLowerCase();
+    const token = String(protocol.token.target).toLowerCase();
+    const deployer = await chain.wallet(TEST_KEYS.deployer);
+    await chain.node.rpc("evm_setAutomine", [false]);
+    await pool.refresh();
+    // Endpoint a shows a "pending" redeem of the depositor's shares that nobody signed: the attacker's signature on
+    // it, the depositor named as its sender. It would drain the vault if it could land.
+    const nonce = await chain.provider.getTransactionCount(protocol.attacker.address, "latest");
+    const call = await (protocol.vault.connect(protocol.attacker) as Contract)
+      .getFunction("redeem")
+      .populateTransaction(1_000n * E18, deployer.address, deployer.address);
+    const signed = Transaction.from(
+      await protocol.attacker.signTransaction({
+        ...call,
+        nonce,
+        chainId: 31337n,
+        type: 2,
+        gasLimit: 500_000n,
+        maxPriorityFeePerGas: 2n * GWEI,
+        maxFeePerGas: 50n * GWEI,
+      }),
+    );
+    const invented = {
+      hash: signed.hash,
+      from: deployer.address,
+      to: signed.to,
+      input: signed.data,
+      value: "0x0",
+      gas: "0x7a120",
+      nonce: `0x${nonce.toString(16)}`,
+      type: "0x2",
+      chainId: "0x7a69",
+      maxFeePerGas: `0x${(50n * GWEI).toString(16)}`,
+      maxPriorityFeePerGas: `0x${(2n * GWEI).toString(16)}`,
+      accessList: [],
+      r: signed.signature!.r,
+      s: signed.signature!.s,
+      yParity: `0x${signed.signature!.yParity.toString(16)}`,
+      v: `0x${signed.signature!.yParity.toString(16)}`,
+      blockNumber: null,
+    };
+    chain.proxies[0]!.fault = {
+      kind: "rewrite",
+      rewrite: (method, _params, result) =>
+        method === "eth_pendingTransactions" ? [...((result as unknown[]) ?? []), invented] : result,
+    };
+    const block = (await chain.provider.getBlock("latest"))!;
+    const head = {
+      number: block.number,
+      hash: block.hash!,
+      parentHash: block.parentHash,
+      timestamp: block.timestamp,
+      baseFeePerGas: block.baseFeePerGas!,
+    };
+    const events: { event: string; fields: Record<string, unknown> }[] = [];
+    const acted: string[] = [];
+    const stage = new MempoolStage({
+      pool,
+      detectors: [
+        largeTransferDetector({
+          token,
+          from: vault,
+          threshold: 500n * E18,
+          severity: "critical",
+          response: { kind: "pause", reason: 0x0101 },
+        }),
+      ],
+      addresses: [vault, token],
+      head: () => head,
+      feeCeiling: 2000n * GWEI,
+      pollIntervalMs: 50,
+      onAction: (_finding, tx) => void acted.push(tx.hash),
+      log: (event, fields) => events.push({ event, fields }),
+    });
+    stage.start();
+    try {
+      const seen = await until(
+        async () => events.find((e) => e.event === "pending-forged"),
+        (e) => e !== undefined,
+        10_000,
+      );
+      expect(seen, "the invention was judged, and caught").to.not.equal(undefined);
+      expect(String(seen!.fields.why)).to.match(/its signature is 0x[0-9a-fA-F]{40}'s, not 0x[0-9a-f]{40}'s/i);
+      expect(seen!.fields.endpoint).to.equal("a");
+      await stage.settled();
+      expect(stage.counts.flagged, "it simulates as a drain").to.equal(1);
+      expect(stage.counts.forged).to.equal(1);
+      expect(stage.counts.acted).to.equal(0);
+      expect(acted).to.deep.equal([]);
+      expect(pool.health().find((h) => h.name === "a")!.disputes).to.be.greaterThan(0);
+    } finally {
+      stage.stop();
+      chain.proxies[0]!.fault = { kind: "none" };
     }
   });
 });

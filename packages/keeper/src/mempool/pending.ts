@@ -7,8 +7,13 @@
  * (`simulate.ts`, `touched`) says which ones reach them.
  *
  * What one endpoint says is pending decides nothing by itself: a pending transaction only asks for a simulation,
- * and a simulation only counts when a quorum of endpoints agrees on it.
+ * and a simulation only counts when a quorum of endpoints agrees on it. Before a pending transaction makes the keeper
+ * act, its signature is checked ({@link verifyPendingTx}): an endpoint cannot invent a transaction from someone else's
+ * account (one that would never land) to make the keeper pause.
  */
+import { Signature } from "ethers/crypto";
+import { Transaction } from "ethers/transaction";
+
 import type { Endpoint } from "../rpc/endpoint.js";
 import type { RpcPool } from "../rpc/pool.js";
 
@@ -30,6 +35,8 @@ export interface PendingTx {
   seenBy: string;
   /** It calls a watched contract directly. */
   direct: boolean;
+  /** The transaction object as the endpoint gave it (with its signature), for {@link verifyPendingTx}. */
+  raw?: Record<string, unknown>;
 }
 
 export interface PendingSourceOptions {
@@ -83,7 +90,65 @@ export function toPendingTx(
     maxPriorityFeePerGas: tip ?? 0n,
     firstSeenMs,
     seenBy,
+    raw: t,
   };
+}
+
+const big = (value: unknown): bigint => BigInt(String(value ?? "0x0"));
+
+/**
+ * Whether `tx` is a transaction its sender signed: rebuilt from the endpoint's fields, its hash and the sender its
+ * signature recovers must be the ones the endpoint announced. Undefined when it checks out; otherwise what is wrong.
+ */
+export function verifyPendingTx(tx: PendingTx): string | undefined {
+  const t = tx.raw;
+  if (t === undefined) return "no transaction object to check";
+  if (t.r === undefined || t.s === undefined) return "no signature";
+  let rebuilt: Transaction;
+  try {
+    const type = Number(t.type ?? 0);
+    const parity = t.yParity ?? t.v;
+    rebuilt = Transaction.from({
+      type,
+      ...(t.chainId === undefined || t.chainId === null ? {} : { chainId: big(t.chainId) }),
+      nonce: Number(t.nonce ?? 0),
+      gasLimit: big(t.gas),
+      to: typeof t.to === "string" ? t.to : null,
+      value: big(t.value),
+      data: typeof t.input === "string" ? t.input : "0x",
+      ...(type < 2
+        ? { gasPrice: big(t.gasPrice) }
+        : { maxFeePerGas: big(t.maxFeePerGas), maxPriorityFeePerGas: big(t.maxPriorityFeePerGas) }),
+      ...(type >= 1 ? { accessList: (t.accessList ?? []) as never } : {}),
+      ...(type === 3
+        ? { maxFeePerBlobGas: big(t.maxFeePerBlobGas), blobVersionedHashes: t.blobVersionedHashes as string[] }
+        : {}),
+      ...(type === 4
+        ? {
+            authorizationList: ((t.authorizationList ?? []) as Record<string, unknown>[]).map((a) => ({
+              address: String(a.address),
+              nonce: big(a.nonce),
+              chainId: big(a.chainId),
+              signature: Signature.from({
+                r: String(a.r),
+                s: String(a.s),
+                yParity: Number(a.yParity ?? a.v) as 0 | 1,
+              }),
+            })),
+          }
+        : {}),
+      signature: Signature.from(
+        type === 0
+          ? { r: String(t.r), s: String(t.s), v: Number(t.v) }
+          : { r: String(t.r), s: String(t.s), yParity: Number(parity) as 0 | 1 },
+      ),
+    });
+  } catch (error) {
+    return `its fields do not make a signed transaction (${(error as Error).message.split("\n")[0]})`;
+  }
+  if (rebuilt.hash?.toLowerCase() !== tx.hash) return `its fields hash to ${rebuilt.hash}, not ${tx.hash}`;
+  if (rebuilt.from?.toLowerCase() !== tx.from) return `its signature is ${rebuilt.from}'s, not ${tx.from}'s`;
+  return undefined;
 }
 
 export class PendingSource {

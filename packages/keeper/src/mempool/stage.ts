@@ -11,6 +11,10 @@
  * (no calldata) to an address a quorum says has no code reaches no contract and is not simulated; a transaction the
  * simulation shows never reaching a watched contract is dropped without judging.
  *
+ * Before a finding acts, the transaction's signature is checked (`verifyPendingTx`): a transaction an endpoint
+ * invented (someone else's account named as its sender) is counted as forged, its endpoint disputed, and nothing is
+ * done. One the keeper's own keys sent is not judged at all (`ignoreFrom`).
+ *
  * Replacements: an exploit sent again with the same sender and nonce and a higher fee is judged again; if the first
  * one acted, the action is handed on again with fees above the new one (the responder replaces its pause), without
  * spending the budget again.
@@ -19,7 +23,7 @@ import type { Detector, DetectorFinding } from "../detectors/types.js";
 import type { BlockHead } from "../rpc/endpoint.js";
 import { hexNumber, type RpcPool } from "../rpc/pool.js";
 import { frontRunFees, judgePending, PendingBudget } from "./judge.js";
-import { type PendingTx, PendingSource } from "./pending.js";
+import { type PendingTx, PendingSource, verifyPendingTx } from "./pending.js";
 import { simulatePending } from "./simulate.js";
 
 export interface FrontRunFees {
@@ -71,6 +75,8 @@ export interface MempoolCounts {
   dropped: number;
   /** Plain transfers to addresses without code (a quorum says so): they can reach no contract, so are not simulated. */
   skipped: number;
+  /** Flagged transactions whose signature did not check out (an endpoint invented them): never acted on. */
+  forged: number;
   /** Detectors that could not judge a simulated transaction (e.g. no quorum on its post-state), once per detector. */
   unjudged: number;
 }
@@ -85,6 +91,7 @@ export class MempoolStage {
     dropped: 0,
     skipped: 0,
     unjudged: 0,
+    forged: 0,
   };
   /** Ms from a transaction's first sight to its action being handed on, one entry per action. */
   readonly reactionMs: number[] = [];
@@ -213,6 +220,14 @@ export class MempoolStage {
       this.options.onFinding?.(finding, tx);
       const response = this.options.pendingResponse ? this.options.pendingResponse(finding) : finding.response;
       if (response === undefined) continue;
+      const forged = verifyPendingTx(tx);
+      if (forged !== undefined) {
+        // One endpoint's invention, which would never land: it asks for nothing, and its endpoint is disputed.
+        this.counts.forged++;
+        this.options.pool.dispute(tx.seenBy, `pending ${tx.hash}: ${forged}`);
+        this.options.log?.("pending-forged", { tx: tx.hash, endpoint: tx.seenBy, why: forged });
+        break;
+      }
       const replacing = this.acted.get(slot);
       if (replacing === undefined) {
         const allowed = this.budget.take(finding, this.now());

@@ -94,7 +94,7 @@ export class KeeperMetrics {
 
   readonly mempoolTransactions = new Counter({
     name: "cordon_mempool_transactions_total",
-    help: "Pending transactions by what the mempool stage did with them (seen, simulated, flagged, acted, refused by the budget, dropped from the backlog, skipped as plain transfers to addresses without code)",
+    help: "Pending transactions by what the mempool stage did with them (seen, simulated, flagged, acted, refused by the budget, dropped from the backlog, skipped as plain transfers to addresses without code, forged: flagged but their signature did not check out, unjudged: detectors that could not judge one)",
     labelNames: ["network", "protocol", "stage"] as const,
     registers: [this.registry],
   });
