@@ -166,6 +166,8 @@ interface ICordonHub {
     error CordonAlreadyProtected(address target);
     /// @dev The hub protects at most `max` contracts.
     error CordonTooManyProtected(uint256 max);
+    /// @dev The code copy of the protected list could not be deployed (out of gas): send more gas.
+    error CordonProtectedListNotWritten();
     /// @dev `target`'s invariants hold (code 0): there is nothing to trip.
     error CordonInvariantsHold(address target);
     /// @dev `target`'s invariant check fails with `code`: fix the state before returning to Active.
@@ -200,8 +202,11 @@ interface ICordonHub {
      * @notice Pauses the whole protocol.
      * @dev Requirements: the caller is a guardian or governance; the state is Active or Paused; a guardian is not in
      * cooldown. A guardian's pause ends with the running episode (or starts one); governance's has no end.
-     * Takes a checkpoint. Emits {StateChanged} (from Active), {IncidentOpened} (if nothing was paused) and
-     * {CheckpointTaken}.
+     * Takes no checkpoint, so that a pause costs per protected contract no more than pausing an OpenZeppelin
+     * `Pausable` does: the pausing guardian takes one with {checkpoint} right after (the keeper sends it as the next
+     * transaction). {enterRecovery} still needs a checkpoint of this
+     * incident (it takes one when given none). Emits {StateChanged} (from Active) and {IncidentOpened} (if nothing
+     * was paused).
      */
     function pause(uint16 reason) external;
 
