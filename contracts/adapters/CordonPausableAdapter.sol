@@ -234,10 +234,11 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
             _pausedByCordon = false;
         }
         // The guard word of {CordonGuardedBase}: state, expiry (39 bits), an always-set bit, the paused scopes.
-        uint256 guard = uint256(sync_.state) |
-            ((uint256(sync_.expiry) & ((1 << 39) - 1)) << 8) |
-            (1 << 47) |
-            (_pausedScopes(sync_) << 48);
+        uint256 guard =
+            uint256(sync_.state) |
+                ((uint256(sync_.expiry) & ((1 << 39) - 1)) << 8) |
+                (1 << 47) |
+                (_pausedScopes(sync_) << 48);
         emit CordonSynced(sync_.incidentId, guard);
     }
 

@@ -406,9 +406,9 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         // An expiry fits 39 bits until the year 19400.
         guard =
             uint256(sync.state) |
-                ((uint256(sync.expiry) & _EXPIRY_MASK) << 8) |
-                _GUARD_SENTINEL |
-                (paused << _SCOPE_SHIFT);
+            ((uint256(sync.expiry) & _EXPIRY_MASK) << 8) |
+            _GUARD_SENTINEL |
+            (paused << _SCOPE_SHIFT);
         uint256 graceScopes = sync.graceScopes & _SCOPE_MASK;
         bool graceInUse = graceScopes != 0 || sync.graceExpiry != 0;
         uint256 expiring =

@@ -581,7 +581,8 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         }
         _applyPause(protocolWide, scopes, reason, governance, incident, expiry);
         // No checkpoint here: reading every contract's digest and invariants would double what a pause costs per
-        // contract. The keeper takes one ({checkpoint}) right after; Recovery still needs one of this incident.
+        // contract. A guardian takes one ({checkpoint}) in the next transaction; Recovery still needs one of this
+        // incident.
         _push();
     }
 

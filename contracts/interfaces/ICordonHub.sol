@@ -202,11 +202,10 @@ interface ICordonHub {
      * @notice Pauses the whole protocol.
      * @dev Requirements: the caller is a guardian or governance; the state is Active or Paused; a guardian is not in
      * cooldown. A guardian's pause ends with the running episode (or starts one); governance's has no end.
-     * Takes no checkpoint, so that a pause costs per protected contract no more than pausing an OpenZeppelin
-     * `Pausable` does: the pausing guardian takes one with {checkpoint} right after (the keeper sends it as the next
-     * transaction). {enterRecovery} still needs a checkpoint of this
-     * incident (it takes one when given none). Emits {StateChanged} (from Active) and {IncidentOpened} (if nothing
-     * was paused).
+     * Takes no checkpoint (neither do {pauseScopes} and the trips), so that a pause costs per protected contract no
+     * more than pausing an OpenZeppelin `Pausable` does: a guardian takes one with {checkpoint} in the next
+     * transaction (`cordon checkpoint`). {enterRecovery} still needs a checkpoint of this incident, and takes one when
+     * given none. Emits {StateChanged} (from Active) and {IncidentOpened} (if nothing was paused).
      */
     function pause(uint16 reason) external;
 
@@ -240,7 +239,8 @@ interface ICordonHub {
     function settleExpiry() external;
 
     /**
-     * @notice Records a checkpoint of every protected contract's state digest and invariant code.
+     * @notice Records a checkpoint of every protected contract's state digest and invariant code. A pause takes none:
+     * this is the guardian's next transaction after one.
      * @dev Requirements: the caller is a guardian or governance; in Recovery, governance only (the latest checkpoint is
      * the one a resume names). Emits {CheckpointTaken}.
      */

@@ -433,7 +433,9 @@ contract CordonHub_hardening is CordonHubTest {
 
     function test_RevertWhen_RecoveryNamesAnEarlierIncidentsCheckpoint() public {
         _guardianPause();
-        uint256 old = hub.latestCheckpointId();
+        // A pause takes no checkpoint; the keeper's guardian takes one right after.
+        vm.prank(guardians[0]);
+        uint256 old = hub.checkpoint(REASON);
         vm.prank(governance);
         hub.unpause(REASON);
         vm.warp(block.timestamp + COOLDOWN + 1);
@@ -443,6 +445,20 @@ contract CordonHub_hardening is CordonHubTest {
         );
         vm.prank(governance);
         hub.enterRecovery(old, REASON);
+        // A checkpoint of this incident is accepted.
+        vm.prank(guardians[0]);
+        uint256 current = hub.checkpoint(REASON);
+        vm.prank(governance);
+        hub.enterRecovery(current, REASON);
+        assertEq(uint256(hub.state()), uint256(HubState.Recovery), "recovered from this incident's checkpoint");
+    }
+
+    function test_RevertWhen_RecoveryNamesACheckpointWhenNoneWasTaken() public {
+        _guardianPause();
+        assertEq(hub.latestCheckpointId(), 0, "a pause takes no checkpoint");
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonUnknownCheckpoint.selector, 1, 1, 0));
+        vm.prank(governance);
+        hub.enterRecovery(1, REASON);
     }
 
     function test_RevertWhen_TooManyLimitedAssets() public {
