@@ -457,9 +457,8 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     /// @dev Marks that an outflow of `asset` was queued (or approved) since its void epoch was last written.
     function _markQueued(address asset) private {
         CordonGuardedStorage storage $ = _cordonStorage();
-        uint256 index = $.limitMeta[asset].indexPlusOne;
-        if (index == 0) return;
-        uint256 bit = 1 << (_QUEUED_SHIFT + index - 1);
+        // Only a listed asset (one with a limit) can have an outflow queued, so `indexPlusOne` is at least 1.
+        uint256 bit = 1 << (_QUEUED_SHIFT + $.limitMeta[asset].indexPlusOne - 1);
         uint256 book = $.assets;
         if (book & bit == 0) $.assets = book | bit;
     }

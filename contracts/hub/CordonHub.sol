@@ -791,7 +791,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         assembly ("memory-safe") {
             list := create(0, add(creation, 0x20), mload(creation))
         }
-        if (list == address(0)) revert CordonProtectedListNotWritten();
+        require(list != address(0), CordonProtectedListNotWritten());
         _protectedCode = list;
     }
 
