@@ -347,6 +347,12 @@ async function main(): Promise<void> {
   say(`mined in block ${pauseBlock}, ${pauseBlock - exploitBlock} block(s) after the exploit`);
   const statePaused = hubStateName((await p.hub.getFunction("state")()) as bigint);
   check(statePaused === "Paused", "the hub is Paused after the keeper's pause");
+  // The pause takes no checkpoint (it would double the pause's cost per protected contract): the guardian takes it next.
+  const checkpointTx = await p.hub.connect(p.keeper.connect(c.provider)).getFunction("checkpoint")(
+    REASONS.SECURITY_DRAIN,
+  );
+  await checkpointTx.wait();
+  say(`the guardian checkpoints the paused state: tx ${checkpointTx.hash}`);
   say(`the hub is now ${statePaused}, with primary still down`);
   const retry = p.asAttacker(p.vault).getFunction("redeem");
   let refusal = "accepted";

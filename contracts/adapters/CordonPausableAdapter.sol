@@ -233,7 +233,13 @@ contract CordonPausableAdapter is ICordonGuarded, ICordonCheckpointed {
             // Unpaused by its own admin meanwhile: what is paused later by someone else is not the adapter's to lift.
             _pausedByCordon = false;
         }
-        emit CordonSynced(sync_.incidentId, sync_.state, _pausedScopes(sync_), sync_.expiry);
+        // The guard word of {CordonGuardedBase}: state, expiry (39 bits), an always-set bit, the paused scopes.
+        uint256 guard =
+            uint256(sync_.state) |
+                ((uint256(sync_.expiry) & ((1 << 39) - 1)) << 8) |
+                (1 << 47) |
+                (_pausedScopes(sync_) << 48);
+        emit CordonSynced(sync_.incidentId, guard);
     }
 
     function _closes(HubSync memory s) private view returns (bool) {

@@ -42,13 +42,12 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     /// what a push costs (see {CordonHub-PUSH_GAS}).
     uint256 public constant MAX_LIMITED_ASSETS = 8;
 
-    /// @dev Per-asset data only read off the hot path. One slot: scope, queueDelay, listed, voidEpoch, queuedSinceVoid.
+    /// @dev Per-asset data only read off the hot path and off the push. One slot: scope, queueDelay, index, voidEpoch.
     struct LimitMeta {
-        uint8 scope; //          ─╮ the scope whose pause closes this asset's outflows
+        uint8 scope; //          ─╮ the scope whose pause closes this asset's outflows (also kept in `assets`)
         uint32 queueDelay; //     │ seconds a queued outflow waits
-        bool listed; //           │ in `limitedAssets`
-        uint64 voidEpoch; //      │ the hub's pause epoch of a pause that closed this asset's outflows (see below)
-        bool queuedSinceVoid; // ─╯ an outflow of this asset was queued (or approved) since `voidEpoch` was written
+        uint8 indexPlusOne; //    │ position in the limited assets, plus one (0: not listed)
+        uint64 voidEpoch; //     ─╯ the hub's pause epoch of a pause that closed this asset's outflows (see below)
     }
 
     /// @custom:storage-location erc7201:cordon.storage.CordonGuarded
@@ -56,16 +55,19 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         /// @dev [0..7] state, [8..46] expiry of the guardian episode (or of the seal in Recovery), [47] sentinel,
         /// [48..255] paused scopes (held, expiring or in grace).
         uint256 guard;
-        /// @dev [0..207] scopes whose pause ends at the expiry, [254] sentinel, [255] the protocol-wide pause (or the
+        /// @dev [0..207] scopes whose pause ends at the expiry, [208..252] the hub's pause epoch, [253] `grace` holds
+        /// scopes or an end (otherwise a push leaves it unread), [254] sentinel, [255] the protocol-wide pause (or the
         /// seal of the exit path in Recovery) ends at the expiry.
         uint256 expiring;
         /// @dev [0..207] scopes in their grace period after a resume, [208..247] when it ends, [254] sentinel.
         uint256 grace;
-        uint64 incidentId; // ─╮
-        uint64 pauseEpoch; // ─╯
+        /// @dev What a push reads of the limited assets, in one word: [0..159] the first asset, [160..163] how many,
+        /// [164 + 8i .. 171 + 8i] the scope of asset i, [228 + i] an outflow of asset i was queued (or approved) since
+        /// its `voidEpoch` was written. Assets after the first are in `moreAssets`.
+        uint256 assets;
+        mapping(uint256 index => address) moreAssets;
         mapping(address asset => OutflowLimit.Limit) limits;
         mapping(address asset => LimitMeta) limitMeta;
-        address[] limitedAssets;
         mapping(uint256 id => QueuedOutflow) queue;
         uint256 queueCount;
         mapping(address asset => uint256) queuedOutstanding;
@@ -83,6 +85,15 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     uint256 private constant _GUARD_SENTINEL = 1 << 47;
     uint256 private constant _EXPIRING_SENTINEL = 1 << 254;
     uint256 private constant _EXPIRY_MASK = (1 << 39) - 1;
+    uint256 private constant _EPOCH_SHIFT = 208;
+    /// @dev The pause epoch kept here: 45 bits, since 2^45 pauses (one per transaction) cannot happen.
+    uint256 private constant _EPOCH_MASK = (1 << 45) - 1;
+    uint256 private constant _GRACE_IN_USE = 1 << 253;
+    uint256 private constant _ASSET_MASK = (1 << 160) - 1;
+    uint256 private constant _COUNT_SHIFT = 160;
+    uint256 private constant _COUNT_MASK = 0xf;
+    uint256 private constant _ASSET_SCOPE_SHIFT = 164;
+    uint256 private constant _QUEUED_SHIFT = 228;
     /// @dev The epoch of a queued outflow held until governance approves it (the outflow that tripped the breaker).
     uint64 private constant _HELD = type(uint64).max;
 
@@ -102,41 +113,10 @@ abstract contract CordonGuardedBase is ICordonGuarded {
 
     /// @inheritdoc ICordonGuarded
     function cordonSync(HubSync calldata sync) external onlyCordonHub {
-        CordonGuardedStorage storage $ = _cordonStorage();
-        HubState previous = HubState($.guard & _STATE_MASK);
-        uint64 previousEpoch = $.pauseEpoch;
-        uint256 paused = (sync.heldScopes | sync.expiringScopes | sync.graceScopes) & _SCOPE_MASK;
-        // An expiry fits 39 bits until the year 19400.
-        uint256 guard =
-            uint256(sync.state) |
-                ((uint256(sync.expiry) & _EXPIRY_MASK) << 8) |
-                _GUARD_SENTINEL |
-                (paused << _SCOPE_SHIFT);
-        uint256 expiring =
-            (sync.expiringScopes & _SCOPE_MASK) | _EXPIRING_SENTINEL | (sync.stateExpires ? _STATE_EXPIRES : 0);
-        uint256 grace = (sync.graceScopes & _SCOPE_MASK) | (uint256(sync.graceExpiry) << 208) | _EXPIRING_SENTINEL;
-        $.guard = guard;
-        if ($.expiring != expiring) $.expiring = expiring;
-        if ($.grace != grace) $.grace = grace;
-        $.incidentId = sync.incidentId;
-        $.pauseEpoch = sync.pauseEpoch;
+        HubState previous = HubState(_cordonStorage().guard & _STATE_MASK);
+        (uint256 guard, uint256 paused, bool newPause) = _storeSync(sync);
 
-        bool newPause = sync.pauseEpoch != previousEpoch;
-        uint256 n = $.limitedAssets.length;
-        for (uint256 i = 0; i < n; ++i) {
-            address asset = $.limitedAssets[i];
-            bool normalOpen = _refreshLimitFlags(asset, guard, expiring, grace);
-            // A pause that closes this asset's outflows voids what was queued of it before. Only an outflow queued
-            // since the last write can change its standing, so with none the write is skipped: every outflow queued
-            // earlier is voided already, and the first closing pause after a new one still voids it.
-            LimitMeta storage meta = $.limitMeta[asset];
-            if (newPause && !normalOpen && meta.queuedSinceVoid) {
-                meta.voidEpoch = sync.pauseEpoch;
-                meta.queuedSinceVoid = false;
-            }
-        }
-
-        emit CordonSynced(sync.incidentId, sync.state, paused, sync.expiry);
+        emit CordonSynced(sync.incidentId, guard);
         // An expired guardian pause ends without a push, so `previous` may still say Paused: a new pause (the epoch
         // moved) can then arrive as Paused again, or as Active with paused scopes. Both are new pauses.
         if (sync.state != previous) {
@@ -161,12 +141,21 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         LimitMeta storage meta = $.limitMeta[asset];
         meta.scope = params.scope;
         meta.queueDelay = params.queueDelay;
-        if (!meta.listed) {
-            if ($.limitedAssets.length >= MAX_LIMITED_ASSETS) revert CordonTooManyLimitedAssets(MAX_LIMITED_ASSETS);
-            meta.listed = true;
-            $.limitedAssets.push(asset);
+        uint256 book = $.assets;
+        uint256 index = meta.indexPlusOne;
+        if (index == 0) {
+            index = (book >> _COUNT_SHIFT) & _COUNT_MASK;
+            if (index >= MAX_LIMITED_ASSETS) revert CordonTooManyLimitedAssets(MAX_LIMITED_ASSETS);
+            meta.indexPlusOne = uint8(index + 1); // at most MAX_LIMITED_ASSETS
+            if (index == 0) book |= uint160(asset);
+            else $.moreAssets[index] = asset;
+            book = (book & ~(_COUNT_MASK << _COUNT_SHIFT)) | ((index + 1) << _COUNT_SHIFT);
+        } else {
+            --index;
         }
-        _refreshLimitFlags(asset, $.guard, $.expiring, $.grace);
+        uint256 scopeShift = _ASSET_SCOPE_SHIFT + 8 * index;
+        $.assets = (book & ~(uint256(0xff) << scopeShift)) | (uint256(params.scope) << scopeShift);
+        _refreshLimitFlags(asset, params.scope, $.guard, $.expiring, $.grace);
         emit OutflowLimitSet(asset, params);
     }
 
@@ -181,10 +170,9 @@ abstract contract CordonGuardedBase is ICordonGuarded {
 
     /// @inheritdoc ICordonGuarded
     function cordonApproveQueued(uint256 id) external onlyCordonHub {
-        CordonGuardedStorage storage $ = _cordonStorage();
         QueuedOutflow storage q = _pendingQueued(id);
-        q.pauseEpoch = $.pauseEpoch;
-        $.limitMeta[q.asset].queuedSinceVoid = true;
+        q.pauseEpoch = _pauseEpoch();
+        _markQueued(q.asset);
         emit QueuedOutflowApproved(id, q.pauseEpoch);
     }
 
@@ -208,7 +196,7 @@ abstract contract CordonGuardedBase is ICordonGuarded {
                 revert CordonQueuedVoided(id, q.pauseEpoch, meta.voidEpoch);
             }
         } else if (!exitOpen) {
-            revert CordonExitClosed(asset, state, $.incidentId);
+            revert CordonExitClosed(asset, state, _hubIncidentId());
         }
         q.status = QueueStatus.Claimed;
         uint256 amount = q.amount;
@@ -274,8 +262,13 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     }
 
     /// @inheritdoc ICordonGuarded
-    function limitedAssets() public view returns (address[] memory) {
-        return _cordonStorage().limitedAssets;
+    function limitedAssets() public view returns (address[] memory assets) {
+        CordonGuardedStorage storage $ = _cordonStorage();
+        uint256 book = $.assets;
+        assets = new address[]((book >> _COUNT_SHIFT) & _COUNT_MASK);
+        for (uint256 i = 0; i < assets.length; ++i) {
+            assets[i] = i == 0 ? address(uint160(book)) : $.moreAssets[i];
+        }
     }
 
     /// @notice Amount of `asset` held for pending queued outflows.
@@ -283,10 +276,10 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         return _cordonStorage().queuedOutstanding[asset];
     }
 
-    /// @notice The protocol-wide state as this contract last heard it, and the current incident.
+    /// @notice The protocol-wide state and the pause epoch as this contract last heard them, and the hub's current
+    /// incident (not kept here: a push writes one word less).
     function cordonState() public view returns (HubState state, uint64 incidentId, uint64 pauseEpoch) {
-        CordonGuardedStorage storage $ = _cordonStorage();
-        return (HubState($.guard & _STATE_MASK), $.incidentId, $.pauseEpoch);
+        return (HubState(_cordonStorage().guard & _STATE_MASK), _hubIncidentId(), _pauseEpoch());
     }
 
     // ─────────────────────────────────────────── for inheritors ───────────────────────────────────────────
@@ -312,7 +305,7 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     function _requireOutflowOpen(address asset) internal view {
         if (!_isOutflowOpen(asset)) {
             CordonGuardedStorage storage $ = _cordonStorage();
-            revert CordonScopeClosed($.limitMeta[asset].scope, HubState($.guard & _STATE_MASK), $.incidentId);
+            revert CordonScopeClosed($.limitMeta[asset].scope, HubState($.guard & _STATE_MASK), _hubIncidentId());
         }
     }
 
@@ -383,11 +376,98 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         }
     }
 
+    /// @dev The hub's pause epoch as last pushed here.
+    function _pauseEpoch() private view returns (uint64) {
+        return uint64((_cordonStorage().expiring >> _EPOCH_SHIFT) & _EPOCH_MASK); // 45 bits
+    }
+
+    /// @dev The hub's current incident, for revert data and views (0 if the hub does not answer).
+    function _hubIncidentId() private view returns (uint64 id) {
+        address hub = cordonHub();
+        bytes4 selector = ICordonHub.incidentId.selector;
+        bool ok;
+        uint256 word;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            ok := staticcall(gas(), hub, 0x00, 0x04, 0x00, 0x20)
+            ok := and(ok, gt(returndatasize(), 0x1f))
+            word := mload(0x00)
+        }
+        if (ok) id = uint64(word); // a hub's incident id is a uint64
+    }
+
+    /// @dev Writes what push `sync` says into the guard words and every limited asset's flags. Returns the guard word,
+    /// the paused scopes and whether the push brings a new pause (the epoch moved).
+    function _storeSync(HubSync calldata sync) private returns (uint256 guard, uint256 paused, bool newPause) {
+        CordonGuardedStorage storage $ = _cordonStorage();
+        uint256 previousExpiring = $.expiring;
+        uint256 epoch = uint256(sync.pauseEpoch) & _EPOCH_MASK;
+        paused = (sync.heldScopes | sync.expiringScopes | sync.graceScopes) & _SCOPE_MASK;
+        // An expiry fits 39 bits until the year 19400.
+        guard =
+            uint256(sync.state) |
+            ((uint256(sync.expiry) & _EXPIRY_MASK) << 8) |
+            _GUARD_SENTINEL |
+            (paused << _SCOPE_SHIFT);
+        uint256 graceScopes = sync.graceScopes & _SCOPE_MASK;
+        bool graceInUse = graceScopes != 0 || sync.graceExpiry != 0;
+        uint256 expiring =
+            (sync.expiringScopes & _SCOPE_MASK) |
+                (epoch << _EPOCH_SHIFT) |
+                (graceInUse ? _GRACE_IN_USE : 0) |
+                _EXPIRING_SENTINEL |
+                (sync.stateExpires ? _STATE_EXPIRES : 0);
+        // The grace word is only read and written while it holds something or is being emptied: otherwise it holds
+        // no scope, which is what this push says too.
+        uint256 grace = _EXPIRING_SENTINEL;
+        if (graceInUse || previousExpiring & _GRACE_IN_USE != 0) {
+            grace = graceScopes | (uint256(sync.graceExpiry) << 208) | _EXPIRING_SENTINEL;
+            if ($.grace != grace) $.grace = grace;
+        }
+        $.guard = guard;
+        if (previousExpiring != expiring) $.expiring = expiring;
+
+        newPause = epoch != (previousExpiring >> _EPOCH_SHIFT) & _EPOCH_MASK;
+        _syncLimits(guard, expiring, grace, newPause ? epoch : 0);
+    }
+
+    /// @dev Brings every limited asset's closed flags in line with a push; `newEpoch` is the epoch of a new pause
+    /// (0: the push brings none), which voids what was queued before of each asset whose outflows it closes.
+    function _syncLimits(uint256 guard, uint256 expiring, uint256 grace, uint256 newEpoch) private {
+        CordonGuardedStorage storage $ = _cordonStorage();
+        uint256 book = $.assets;
+        uint256 n = (book >> _COUNT_SHIFT) & _COUNT_MASK;
+        uint256 voided = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            address asset = i == 0 ? address(uint160(book)) : $.moreAssets[i];
+            uint8 scope = uint8(book >> (_ASSET_SCOPE_SHIFT + 8 * i));
+            bool normalOpen = _refreshLimitFlags(asset, scope, guard, expiring, grace);
+            // A pause that closes this asset's outflows voids what was queued of it before. Only an outflow queued
+            // since the last write can change its standing, so with none the write is skipped: every outflow queued
+            // earlier is voided already, and the first closing pause after a new one still voids it.
+            uint256 queuedBit = 1 << (_QUEUED_SHIFT + i);
+            if (newEpoch != 0 && !normalOpen && book & queuedBit != 0) {
+                $.limitMeta[asset].voidEpoch = uint64(newEpoch); // 45 bits
+                voided |= queuedBit;
+            }
+        }
+        if (voided != 0) $.assets = book & ~voided;
+    }
+
+    /// @dev Marks that an outflow of `asset` was queued (or approved) since its void epoch was last written.
+    function _markQueued(address asset) private {
+        CordonGuardedStorage storage $ = _cordonStorage();
+        // Only a listed asset (one with a limit) can have an outflow queued, so `indexPlusOne` is at least 1.
+        uint256 bit = 1 << (_QUEUED_SHIFT + $.limitMeta[asset].indexPlusOne - 1);
+        uint256 book = $.assets;
+        if (book & bit == 0) $.assets = book | bit;
+    }
+
     function _requireScopeOpenSlow(uint8 scope, uint256 guard) private view {
         if (scope >= _SCOPE_COUNT) revert CordonInvalidScope(scope);
         CordonGuardedStorage storage $ = _cordonStorage();
         (bool open, ) = _pathsOpen(scope, guard, $.expiring, $.grace);
-        if (!open) revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), $.incidentId);
+        if (!open) revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _hubIncidentId());
     }
 
     /// @dev Whether the normal path and the exit path of `scope` are open now, counting expired pauses as ended.
@@ -420,14 +500,14 @@ abstract contract CordonGuardedBase is ICordonGuarded {
     /// @dev Brings `asset`'s closed flags in line with the pushed state; returns whether its normal path is open.
     function _refreshLimitFlags(
         address asset,
+        uint8 scope,
         uint256 guard,
         uint256 expiring,
         uint256 grace
     ) private returns (bool normalOpen) {
-        CordonGuardedStorage storage $ = _cordonStorage();
-        OutflowLimit.Limit storage limit = $.limits[asset];
+        OutflowLimit.Limit storage limit = _cordonStorage().limits[asset];
         bool exitOpen;
-        (normalOpen, exitOpen) = _pathsOpen($.limitMeta[asset].scope, guard, expiring, grace);
+        (normalOpen, exitOpen) = _pathsOpen(scope, guard, expiring, grace);
         if (limit.isClosed(false) == normalOpen || limit.isClosed(true) == exitOpen) {
             limit.setClosed(!normalOpen, !exitOpen);
         }
@@ -442,10 +522,10 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         if (status == OutflowLimit.Status.Closed) {
             // The flag may be stale: a guardian pause that expired needs no push to end.
             uint256 guard = $.guard;
-            _refreshLimitFlags(asset, guard, $.expiring, $.grace);
+            _refreshLimitFlags(asset, scope, guard, $.expiring, $.grace);
             if (limit.isClosed(exitPath)) {
-                if (exitPath) revert CordonExitClosed(asset, HubState(guard & _STATE_MASK), $.incidentId);
-                revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), $.incidentId);
+                if (exitPath) revert CordonExitClosed(asset, HubState(guard & _STATE_MASK), _hubIncidentId());
+                revert CordonScopeClosed(scope, HubState(guard & _STATE_MASK), _hubIncidentId());
             }
             status = limit.consume(amount, exitPath);
             if (status == OutflowLimit.Status.Ok) return true;
@@ -494,14 +574,14 @@ abstract contract CordonGuardedBase is ICordonGuarded {
         LimitMeta storage meta = $.limitMeta[asset];
         uint40 releaseTime = uint40(block.timestamp) + meta.queueDelay;
         // A held outflow (the one that tripped) waits for governance's approval, which marks the asset then.
-        if (!tripped && !meta.queuedSinceVoid) meta.queuedSinceVoid = true;
+        if (!tripped) _markQueued(asset);
         $.queue[id] = QueuedOutflow({
             asset: asset,
             releaseTime: releaseTime,
             status: QueueStatus.Pending,
             recipient: to,
             // The outflow that tripped the breaker survives its own pause only with governance's approval.
-            pauseEpoch: tripped ? _HELD : $.pauseEpoch,
+            pauseEpoch: tripped ? _HELD : _pauseEpoch(),
             amount: amount
         });
         $.queuedOutstanding[asset] += amount;

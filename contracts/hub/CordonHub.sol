@@ -94,6 +94,10 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
     uint256 private _graceScopes;
 
     address[] private _protected;
+    /// @dev A copy of `_protected` kept as contract code (its addresses packed, 20 bytes each, after a STOP byte), so
+    /// a push reads the whole list with one account access instead of one storage slot per contract. Rewritten by
+    /// {addProtected} and {removeProtected}; 0 while nothing is protected.
+    address private _protectedCode;
     mapping(address target => uint256 indexPlusOne) private _protectedIndex;
 
     mapping(uint256 slot => Checkpoint) private _checkpoints;
@@ -376,6 +380,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         if (bound != address(this)) revert CordonWrongHub(target, bound);
         _protected.push(target);
         _protectedIndex[target] = _protected.length;
+        _writeProtectedCode();
         emit ProtectedContractAdded(target);
         _syncOne(target, abi.encodeCall(ICordonGuarded.cordonSync, (currentSync())));
     }
@@ -395,6 +400,7 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
         _protectedIndex[last] = index;
         _protected.pop();
         delete _protectedIndex[target];
+        _writeProtectedCode();
         emit ProtectedContractRemoved(target);
     }
 
@@ -574,7 +580,9 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
             ++_pauseEpoch;
         }
         _applyPause(protocolWide, scopes, reason, governance, incident, expiry);
-        _takeCheckpoint(reason);
+        // No checkpoint here: reading every contract's digest and invariants would double what a pause costs per
+        // contract. A guardian takes one ({checkpoint}) in the next transaction; Recovery still needs one of this
+        // incident.
         _push();
     }
 
@@ -741,10 +749,50 @@ contract CordonHub is ICordonHub, AccessControlEnumerable, EIP712, ReentrancyGua
     function _push() private {
         // One encoding for every target: the state pushed is the same for all.
         bytes memory data = abi.encodeCall(ICordonGuarded.cordonSync, (currentSync()));
-        uint256 n = _protected.length;
-        for (uint256 i = 0; i < n; ++i) {
-            _syncOne(_protected[i], data);
+        address list = _protectedCode;
+        if (list == address(0)) return;
+        uint256 size;
+        bytes memory packed;
+        assembly ("memory-safe") {
+            // The code is a STOP byte, then the addresses: skip the first byte.
+            size := sub(extcodesize(list), 1)
+            packed := mload(0x40)
+            mstore(packed, size)
+            extcodecopy(list, add(packed, 0x20), 1, size)
+            mstore(0x40, add(add(packed, 0x20), and(add(size, 0x1f), not(0x1f))))
         }
+        for (uint256 offset = 0; offset < size; offset += 20) {
+            address target;
+            assembly ("memory-safe") {
+                target := shr(96, mload(add(add(packed, 0x20), offset)))
+            }
+            _syncOne(target, data);
+        }
+    }
+
+    /// @dev Rewrites {_protectedCode} from `_protected` (a contract whose code is a STOP byte and the addresses).
+    function _writeProtectedCode() private {
+        uint256 n = _protected.length;
+        if (n == 0) {
+            _protectedCode = address(0);
+            return;
+        }
+        bytes memory runtime = new bytes(1 + 20 * n); // the first byte stays 0x00 (STOP)
+        for (uint256 i = 0; i < n; ++i) {
+            address target = _protected[i];
+            assembly ("memory-safe") {
+                mstore(add(add(runtime, 0x21), mul(i, 20)), shl(96, target))
+            }
+        }
+        // Creation code: PUSH2 size, DUP1, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURNDATASIZE, RETURN; then the code.
+        // At most 1 + 20 * MAX_PROTECTED bytes, so the size fits PUSH2.
+        bytes memory creation = abi.encodePacked(hex"61", uint16(runtime.length), hex"80600a3d393df3", runtime);
+        address list;
+        assembly ("memory-safe") {
+            list := create(0, add(creation, 0x20), mload(creation))
+        }
+        require(list != address(0), CordonProtectedListNotWritten());
+        _protectedCode = list;
     }
 
     /**

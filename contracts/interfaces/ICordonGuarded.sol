@@ -46,8 +46,10 @@ interface ICordonGuarded {
         uint256 amount;
     }
 
-    /// @notice Emitted when the hub pushes a new state.
-    event CordonSynced(uint64 indexed incidentId, HubState state, uint256 pausedScopes, uint40 expiry);
+    /// @notice Emitted when the hub pushes a new state. `guard` packs what was pushed into one word (one word of log
+    /// data keeps a pause cheap): [0..7] the {HubState}, [8..46] the expiry of the guardian episode (or of the seal of
+    /// the exit path in Recovery; 0: none), [47] always set, [48..255] the paused scopes (bit 48 + i: scope i).
+    event CordonSynced(uint64 indexed incidentId, uint256 guard);
 
     /// @notice Emitted when governance sets an asset's outflow limit through the hub.
     event OutflowLimitSet(address indexed asset, LimitParams params);

@@ -166,6 +166,8 @@ interface ICordonHub {
     error CordonAlreadyProtected(address target);
     /// @dev The hub protects at most `max` contracts.
     error CordonTooManyProtected(uint256 max);
+    /// @dev The code copy of the protected list could not be deployed (out of gas): send more gas.
+    error CordonProtectedListNotWritten();
     /// @dev `target`'s invariants hold (code 0): there is nothing to trip.
     error CordonInvariantsHold(address target);
     /// @dev `target`'s invariant check fails with `code`: fix the state before returning to Active.
@@ -200,8 +202,10 @@ interface ICordonHub {
      * @notice Pauses the whole protocol.
      * @dev Requirements: the caller is a guardian or governance; the state is Active or Paused; a guardian is not in
      * cooldown. A guardian's pause ends with the running episode (or starts one); governance's has no end.
-     * Takes a checkpoint. Emits {StateChanged} (from Active), {IncidentOpened} (if nothing was paused) and
-     * {CheckpointTaken}.
+     * Takes no checkpoint (neither do {pauseScopes} and the trips), so that a pause costs per protected contract no
+     * more than pausing an OpenZeppelin `Pausable` does: a guardian takes one with {checkpoint} in the next
+     * transaction (`cordon checkpoint`). {enterRecovery} still needs a checkpoint of this incident, and takes one when
+     * given none. Emits {StateChanged} (from Active) and {IncidentOpened} (if nothing was paused).
      */
     function pause(uint16 reason) external;
 
@@ -235,7 +239,8 @@ interface ICordonHub {
     function settleExpiry() external;
 
     /**
-     * @notice Records a checkpoint of every protected contract's state digest and invariant code.
+     * @notice Records a checkpoint of every protected contract's state digest and invariant code. A pause takes none:
+     * this is the guardian's next transaction after one.
      * @dev Requirements: the caller is a guardian or governance; in Recovery, governance only (the latest checkpoint is
      * the one a resume names). Emits {CheckpointTaken}.
      */

@@ -244,8 +244,14 @@ contract CordonPausableAdapterTest is Test {
         bytes32 open = adapter.stateDigest();
         _guardianPause();
         assertTrue(adapter.stateDigest() != open, "the digest says paused");
+        assertEq(hub.latestCheckpointId(), 0, "a pause takes no checkpoint");
+        // The keeper's next transaction: the guardian checkpoints the paused state.
+        vm.prank(guardian);
+        hub.checkpoint(REASON);
         (, bytes32 digest, ) = _latestCheckpoint();
+        (bytes32 current, , ) = hub.currentDigest();
         assertTrue(digest != bytes32(0), "the hub checkpointed it");
+        assertEq(digest, current, "the checkpoint holds the paused digest");
     }
 
     function _latestCheckpoint() internal view returns (uint256 id, bytes32 digest, uint256 code) {

@@ -56,11 +56,16 @@ describe("Status of a hub: state, scopes, limits, guardians, checkpoints", funct
     expect(status.openIncident).to.equal(1n);
     expect(status.pausedScopes).to.deep.equal({ held: [], expiring: [1], grace: [] });
     expect(status.pauseExpiry).to.equal(status.timestamp + 3n * DAY);
-    expect(status.checkpoints.map((cp) => [cp.id, cp.reason])).to.deep.equal([[1n, "SECURITY_DRAIN"]]);
+    // A pause takes no checkpoint: the keeper takes one in its next transaction.
+    expect(status.checkpoints).to.deep.equal([]);
     expect(renderStatus(status)).to.match(/Scopes paused by guardians\s+1\n/);
     expect(renderStatus(status)).to.match(/Guardian pause ends\s+\S+ \(in 3 d\): guardian scopes/);
+    await send(asKeeper, "checkpoint", SECURITY_DRAIN);
+    status = await readStatus(chain.provider, protocol.hub.target as string);
+    expect(status.checkpoints.map((cp) => [cp.id, cp.reason])).to.deep.equal([[1n, "SECURITY_DRAIN"]]);
 
     await send(protocol.hub, "pause", SECURITY_DRAIN);
+    await send(protocol.hub, "checkpoint", SECURITY_DRAIN);
     status = await readStatus(chain.provider, protocol.hub.target as string);
     expect(status.state).to.equal("Paused");
     expect(status.checkpoints.map((cp) => cp.id)).to.deep.equal([2n, 1n]);

@@ -279,6 +279,35 @@ contract CordonHub_hardening is CordonHubTest {
         assertEq(a.actions(), 1, "open once removed");
     }
 
+    function test_PushesFollowTheProtectedListThroughRemovalsAndAdditions() public {
+        vm.startPrank(governance);
+        hub.removeProtected(address(a));
+        hub.removeProtected(address(b));
+        vm.stopPrank();
+        assertEq(hub.protectedContracts().length, 0, "nothing protected");
+        // A pause with nothing protected pushes to nobody, and the removed contracts stay open.
+        _guardianPause();
+        assertEq(uint256(hub.state()), uint256(HubState.Paused), "paused");
+        a.act(0);
+        b.act(0);
+        // Added again, `b` hears the pause at once, and later pushes reach it (and not the removed `a`).
+        vm.prank(governance);
+        hub.addProtected(address(b));
+        assertEq(hub.protectedContracts()[0], address(b), "b protected");
+        (HubState seen, , ) = b.cordonState();
+        assertEq(uint256(seen), uint256(HubState.Paused), "b hears the pause when added");
+        vm.prank(governance);
+        hub.unpause(REASON);
+        (seen, , ) = b.cordonState();
+        assertEq(uint256(seen), uint256(HubState.Active), "b hears the unpause");
+        vm.warp(block.timestamp + COOLDOWN + 1);
+        _guardianPause();
+        (seen, , ) = b.cordonState();
+        assertEq(uint256(seen), uint256(HubState.Paused), "b hears the next pause");
+        a.act(0);
+        assertEq(a.actions(), 2, "the removed contract is pushed no more");
+    }
+
     function test_RevertWhen_GuardianCheckpointsInRecovery() public {
         _guardianPause();
         _enterRecovery();
@@ -433,7 +462,9 @@ contract CordonHub_hardening is CordonHubTest {
 
     function test_RevertWhen_RecoveryNamesAnEarlierIncidentsCheckpoint() public {
         _guardianPause();
-        uint256 old = hub.latestCheckpointId();
+        // A pause takes no checkpoint; the keeper's guardian takes one right after.
+        vm.prank(guardians[0]);
+        uint256 old = hub.checkpoint(REASON);
         vm.prank(governance);
         hub.unpause(REASON);
         vm.warp(block.timestamp + COOLDOWN + 1);
@@ -443,6 +474,20 @@ contract CordonHub_hardening is CordonHubTest {
         );
         vm.prank(governance);
         hub.enterRecovery(old, REASON);
+        // A checkpoint of this incident is accepted.
+        vm.prank(guardians[0]);
+        uint256 current = hub.checkpoint(REASON);
+        vm.prank(governance);
+        hub.enterRecovery(current, REASON);
+        assertEq(uint256(hub.state()), uint256(HubState.Recovery), "recovered from this incident's checkpoint");
+    }
+
+    function test_RevertWhen_RecoveryNamesACheckpointWhenNoneWasTaken() public {
+        _guardianPause();
+        assertEq(hub.latestCheckpointId(), 0, "a pause takes no checkpoint");
+        vm.expectRevert(abi.encodeWithSelector(ICordonHub.CordonUnknownCheckpoint.selector, 1, 1, 0));
+        vm.prank(governance);
+        hub.enterRecovery(1, REASON);
     }
 
     function test_RevertWhen_TooManyLimitedAssets() public {

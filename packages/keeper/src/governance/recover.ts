@@ -6,10 +6,11 @@
  * governance calls `approveQueued`). Confirming the pause is the moment to decide on it: by default recover cancels it
  * (the funds stay in the protocol), and `--keep-tripped` leaves it held for a later approve or cancel.
  *
- * The trips are found without a log scan over the chain: every pause takes a checkpoint, so the blocks of the open
- * incident's checkpoints are the blocks its trips were mined in. In each, the hub's `LimitTripped` events name the
- * transaction and the protected contract, and that transaction's `OutflowQueued` events of the contract with
- * `tripped = true` name the outflow ids. An id is kept only while `queuedStanding` still says held.
+ * The trips are found by the hub's `LimitTripped` events of the open incident (its id is an indexed topic), read
+ * backwards from the head in ranges of {LOG_RANGE} blocks until the range holding the incident's `IncidentOpened`
+ * (at most {MAX_SCAN_BLOCKS} blocks back: a pause takes no checkpoint, so no checkpoint marks the trips' blocks).
+ * Each names the transaction and the protected contract, and that transaction's `OutflowQueued` events of the
+ * contract with `tripped = true` name the outflow ids. An id is kept only while `queuedStanding` still says held.
  */
 import { Contract, type Log, type Provider, getAddress } from "ethers";
 
@@ -20,8 +21,10 @@ import type { GovernanceCall } from "./executor.js";
 import { cancelCall } from "./operations.js";
 import { reasonName } from "./reasons.js";
 
-/** How many of the latest checkpoints are searched for the open incident's trips. */
-const CHECKPOINT_SCAN = 256;
+/** Blocks per `eth_getLogs` request of the trip search (within what public endpoints accept). */
+const LOG_RANGE = 10_000;
+/** How far back from the head the trip search looks for the open incident's start. */
+const MAX_SCAN_BLOCKS = 1_000_000;
 
 export interface TrippedOutflow {
   target: string;
@@ -51,53 +54,48 @@ export async function findTrippedQueued(provider: Provider, hubAddress: string):
   if (!open) return [];
   const incident = sync.incidentId;
 
-  const blocks = new Set<number>();
-  const latest = (await hub.getFunction("latestCheckpointId")({ blockTag })) as bigint;
-  for (let id = latest; id > 0n && id > latest - BigInt(CHECKPOINT_SCAN); id--) {
-    const cp = (await hub.getFunction("getCheckpoint")(id, { blockTag })) as {
-      blockNumber: bigint;
-      incidentId: bigint;
-    };
-    if (cp.incidentId !== incident) break;
-    blocks.add(Number(cp.blockNumber));
-  }
-
   const tripped = governanceHubInterface.getEvent("LimitTripped")!;
+  const opened = governanceHubInterface.getEvent("IncidentOpened")!;
   const queuedEvent = guardedInterface.getEvent("OutflowQueued")!;
   const incidentTopic = `0x${incident.toString(16).padStart(64, "0")}`;
+  const trips: Log[] = [];
+  for (let to = blockTag; to >= 0 && blockTag - to < MAX_SCAN_BLOCKS; to -= LOG_RANGE) {
+    const fromBlock = Math.max(0, to - LOG_RANGE + 1);
+    const logs = await provider.getLogs({
+      address: hubAddress,
+      topics: [[tripped.topicHash, opened.topicHash], incidentTopic],
+      fromBlock,
+      toBlock: to,
+    });
+    trips.unshift(...logs.filter((log) => log.topics[0] === tripped.topicHash));
+    if (logs.some((log) => log.topics[0] === opened.topicHash)) break;
+  }
+
   const found: TrippedOutflow[] = [];
   const seen = new Set<string>();
-  for (const block of [...blocks].sort((a, b) => a - b)) {
-    const trips = await provider.getLogs({
-      address: hubAddress,
-      topics: [tripped.topicHash, incidentTopic],
-      fromBlock: block,
-      toBlock: block,
-    });
-    for (const trip of trips) {
-      const target = getAddress(governanceHubInterface.parseLog(trip)!.args.target as string);
-      const receipt = await provider.getTransactionReceipt(trip.transactionHash);
-      const logs: readonly Log[] = receipt?.logs ?? [];
-      for (const log of logs) {
-        if (getAddress(log.address) !== target || log.topics[0] !== queuedEvent.topicHash) continue;
-        const parsed = guardedInterface.parseLog(log)!;
-        if (parsed.args.tripped !== true) continue;
-        const id = parsed.args.id as bigint;
-        const key = `${target}:${id}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const guarded = new Contract(target, guardedInterface, provider);
-        const [, held] = (await guarded.getFunction("queuedStanding")(id, { blockTag })) as [boolean, boolean];
-        if (!held) continue;
-        found.push({
-          target,
-          id,
-          asset: getAddress(parsed.args.asset as string),
-          recipient: getAddress(parsed.args.recipient as string),
-          amount: parsed.args.amount as bigint,
-          txHash: trip.transactionHash,
-        });
-      }
+  for (const trip of trips) {
+    const target = getAddress(governanceHubInterface.parseLog(trip)!.args.target as string);
+    const receipt = await provider.getTransactionReceipt(trip.transactionHash);
+    const logs: readonly Log[] = receipt?.logs ?? [];
+    for (const log of logs) {
+      if (getAddress(log.address) !== target || log.topics[0] !== queuedEvent.topicHash) continue;
+      const parsed = guardedInterface.parseLog(log)!;
+      if (parsed.args.tripped !== true) continue;
+      const id = parsed.args.id as bigint;
+      const key = `${target}:${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const guarded = new Contract(target, guardedInterface, provider);
+      const [, held] = (await guarded.getFunction("queuedStanding")(id, { blockTag })) as [boolean, boolean];
+      if (!held) continue;
+      found.push({
+        target,
+        id,
+        asset: getAddress(parsed.args.asset as string),
+        recipient: getAddress(parsed.args.recipient as string),
+        amount: parsed.args.amount as bigint,
+        txHash: trip.transactionHash,
+      });
     }
   }
   return found;

@@ -116,6 +116,7 @@ export const cordonHubAbi = [
     type: "error",
   },
   { inputs: [], name: "CordonPauseDurationZero", type: "error" },
+  { inputs: [], name: "CordonProtectedListNotWritten", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "needed", type: "uint256" },
@@ -1073,6 +1074,7 @@ export const iCordonHubAbi = [
     type: "error",
   },
   { inputs: [], name: "CordonPauseDurationZero", type: "error" },
+  { inputs: [], name: "CordonProtectedListNotWritten", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "needed", type: "uint256" },
@@ -1802,9 +1804,7 @@ export const iCordonGuardedAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
-      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
-      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
-      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+      { indexed: false, internalType: "uint256", name: "guard", type: "uint256" },
     ],
     name: "CordonSynced",
     type: "event",
@@ -2168,9 +2168,7 @@ export const cordonGuardedAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
-      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
-      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
-      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+      { indexed: false, internalType: "uint256", name: "guard", type: "uint256" },
     ],
     name: "CordonSynced",
     type: "event",
@@ -2342,7 +2340,7 @@ export const cordonGuardedAbi = [
   {
     inputs: [],
     name: "limitedAssets",
-    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    outputs: [{ internalType: "address[]", name: "assets", type: "address[]" }],
     stateMutability: "view",
     type: "function",
   },
@@ -2541,9 +2539,7 @@ export const cordonGuardedBaseAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
-      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
-      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
-      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+      { indexed: false, internalType: "uint256", name: "guard", type: "uint256" },
     ],
     name: "CordonSynced",
     type: "event",
@@ -2715,7 +2711,7 @@ export const cordonGuardedBaseAbi = [
   {
     inputs: [],
     name: "limitedAssets",
-    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    outputs: [{ internalType: "address[]", name: "assets", type: "address[]" }],
     stateMutability: "view",
     type: "function",
   },
@@ -2916,9 +2912,7 @@ export const cordonGuardedUpgradeableAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
-      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
-      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
-      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+      { indexed: false, internalType: "uint256", name: "guard", type: "uint256" },
     ],
     name: "CordonSynced",
     type: "event",
@@ -3096,7 +3090,7 @@ export const cordonGuardedUpgradeableAbi = [
   {
     inputs: [],
     name: "limitedAssets",
-    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    outputs: [{ internalType: "address[]", name: "assets", type: "address[]" }],
     stateMutability: "view",
     type: "function",
   },
@@ -3385,9 +3379,7 @@ export const cordonERC7265AdapterAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint64", name: "incidentId", type: "uint64" },
-      { indexed: false, internalType: "enum HubState", name: "state", type: "uint8" },
-      { indexed: false, internalType: "uint256", name: "pausedScopes", type: "uint256" },
-      { indexed: false, internalType: "uint40", name: "expiry", type: "uint40" },
+      { indexed: false, internalType: "uint256", name: "guard", type: "uint256" },
     ],
     name: "CordonSynced",
     type: "event",
@@ -3663,7 +3655,7 @@ export const cordonERC7265AdapterAbi = [
   {
     inputs: [],
     name: "limitedAssets",
-    outputs: [{ internalType: "address[]", name: "", type: "address[]" }],
+    outputs: [{ internalType: "address[]", name: "assets", type: "address[]" }],
     stateMutability: "view",
     type: "function",
   },
