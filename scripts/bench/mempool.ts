@@ -19,12 +19,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 
 import { type Contract, Interface, Transaction, Wallet } from "ethers";
 
-import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
 import { PendingBudget } from "@cordon/keeper/mempool/judge.js";
 import { MempoolStage } from "@cordon/keeper/mempool/stage.js";
 import { RpcPool } from "@cordon/keeper/rpc/pool.js";
 import { startTestChain, TEST_KEYS } from "@cordon/testkit/chain.js";
 import { deploySampleProtocol, E18 } from "../../test/support/protocol.js";
+import { vaultDrainDetector } from "../../test/support/mempool.js";
 
 const HARMLESS = 10_000;
 const EXPLOITS = 100;
@@ -99,15 +99,7 @@ try {
   const paused = new Set<string>();
   const stage = new MempoolStage({
     pool,
-    detectors: [
-      largeTransferDetector({
-        token,
-        from: vault,
-        threshold: 500n * E18,
-        severity: "critical",
-        response: { kind: "pause", reason: 0x0101 },
-      }),
-    ],
+    detectors: [vaultDrainDetector(token, vault)],
     addresses: [vault, token],
     priority: [vault],
     head: () => ({

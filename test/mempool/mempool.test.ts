@@ -8,7 +8,6 @@
 import { expect } from "chai";
 import { Contract, Transaction } from "ethers";
 
-import { largeTransferDetector } from "@cordon/keeper/detectors/transfers.js";
 import { frontRunFees, judgePending, PendingBudget } from "@cordon/keeper/mempool/judge.js";
 import { type PendingTx, PendingSource } from "@cordon/keeper/mempool/pending.js";
 import { MempoolStage } from "@cordon/keeper/mempool/stage.js";
@@ -18,6 +17,7 @@ import { TEST_KEYS, type TestChain, startTestChain } from "@cordon/testkit/chain
 import { deploy } from "../support/deploy.js";
 import { until } from "../support/keeper-config.js";
 import { deploySampleProtocol, E18 } from "../support/protocol.js";
+import { latestHead, vaultDrainDetector } from "../support/mempool.js";
 
 const GWEI = 10n ** 9n;
 
@@ -88,13 +88,7 @@ describe("Mempool: an exploit seen pending is simulated, judged and beaten in it
       if (chain.proxies[0]!.count("debug_traceCall") > 0)
         expect(disputes, "the hiding endpoint is disputed").to.be.greaterThan(0);
 
-      const detector = largeTransferDetector({
-        token,
-        from: vault,
-        threshold: 500n * E18,
-        severity: "critical",
-        response: { kind: "pause", reason: 0x0101 },
-      });
+      const detector = vaultDrainDetector(token, vault);
       const findings = await judgePending([detector], pool, exploit, simulation, head);
       expect(findings).to.have.length(1);
       expect(findings[0]!.data).to.include({ pending: true, tx: exploit.hash, value: (1_000n * E18).toString() });
@@ -170,29 +164,12 @@ describe("Mempool: an exploit seen pending is simulated, judged and beaten in it
     await chain.node.rpc("evm_setAutomine", [false]);
     await pool.refresh();
     const keeper = await chain.wallet(TEST_KEYS.keeper);
-    const agreed = async () => {
-      const block = (await chain.provider.getBlock("latest"))!;
-      return {
-        number: block.number,
-        hash: block.hash!,
-        parentHash: block.parentHash,
-        timestamp: block.timestamp,
-        baseFeePerGas: block.baseFeePerGas!,
-      };
-    };
+    const agreed = () => latestHead(chain.provider);
     let head = await agreed();
     const pauses: string[] = [];
     const stage = new MempoolStage({
       pool,
-      detectors: [
-        largeTransferDetector({
-          token,
-          from: vault,
-          threshold: 500n * E18,
-          severity: "critical",
-          response: { kind: "pause", reason: 0x0101 },
-        }),
-      ],
+      detectors: [vaultDrainDetector(token, vault)],
       addresses: [vault, token],
       head: () => head,
       feeCeiling: 2000n * GWEI,
@@ -297,27 +274,12 @@ describe("Mempool: an exploit seen pending is simulated, judged and beaten in it
       rewrite: (method, _params, result) =>
         method === "eth_pendingTransactions" ? [...((result as unknown[]) ?? []), invented] : result,
     };
-    const block = (await chain.provider.getBlock("latest"))!;
-    const head = {
-      number: block.number,
-      hash: block.hash!,
-      parentHash: block.parentHash,
-      timestamp: block.timestamp,
-      baseFeePerGas: block.baseFeePerGas!,
-    };
+    const head = await latestHead(chain.provider);
     const events: { event: string; fields: Record<string, unknown> }[] = [];
     const acted: string[] = [];
     const stage = new MempoolStage({
       pool,
-      detectors: [
-        largeTransferDetector({
-          token,
-          from: vault,
-          threshold: 500n * E18,
-          severity: "critical",
-          response: { kind: "pause", reason: 0x0101 },
-        }),
-      ],
+      detectors: [vaultDrainDetector(token, vault)],
       addresses: [vault, token],
       head: () => head,
       feeCeiling: 2000n * GWEI,

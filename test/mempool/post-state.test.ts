@@ -35,6 +35,7 @@ import { TEST_KEYS, type TestChain, startAnvilChain, startTestChain } from "@cor
 import { until } from "../support/keeper-config.js";
 import { blockRange } from "../support/range.js";
 import { deploySampleProtocol, E18, type SampleProtocol } from "../support/protocol.js";
+import { latestHead } from "../support/mempool.js";
 
 const GWEI = 10n ** 9n;
 const FEES = { maxPriorityFeePerGas: 2n * GWEI, maxFeePerGas: 50n * GWEI, gasLimit: 500_000 };
@@ -268,14 +269,7 @@ for (const implementation of IMPLEMENTATIONS) {
       ];
       await minedThenPending(detectors);
       await pool.refresh();
-      const block = (await chain.provider.getBlock("latest"))!;
-      const head = {
-        number: block.number,
-        hash: block.hash!,
-        parentHash: block.parentHash,
-        timestamp: block.timestamp,
-        baseFeePerGas: block.baseFeePerGas!,
-      };
+      const head = await latestHead(chain.provider);
       const keeper = await chain.wallet(TEST_KEYS.keeper);
       const actions: string[] = [];
       const pauses: string[] = [];
