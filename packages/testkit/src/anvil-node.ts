@@ -23,14 +23,28 @@ export function anvilBinary(): string | undefined {
   }
 }
 
-/** An anvil node on its own port and chain (chain id 31337, the Prague fork), with the HardhatNode interface. */
+/**
+ * An anvil node on its own port and chain (chain id 31337, the Prague fork), with the HardhatNode interface. Its
+ * code size limit is off, as Hardhat's own test network runs under coverage: `npm run coverage` instruments the
+ * contracts past the 24 KiB limit, and the tests deploy those artifacts.
+ */
 export async function startAnvil(options: { timeoutMs?: number } = {}): Promise<HardhatNode> {
   const binary = anvilBinary();
   if (binary === undefined) throw new Error("anvil is not installed (@foundry-rs/anvil-linux-amd64)");
   const port = await freePort();
   const child = spawn(
     binary,
-    ["--host", "127.0.0.1", "--port", String(port), "--hardfork", "prague", "--chain-id", "31337"],
+    [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--hardfork",
+      "prague",
+      "--chain-id",
+      "31337",
+      "--disable-code-size-limit",
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },
